@@ -1,0 +1,151 @@
+import Foundation
+import FreeraceModel
+import FreeraceReport
+import FreeraceRules
+import FreeraceSyntax
+
+/// A usage or configuration problem: the message names it; the exit status is 2.
+public struct UsageError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ d: String) { description = d }
+}
+
+/// The `check` command, independent of the argument parser so tests can call it.
+public struct CheckCommand: Sendable {
+    public var paths: [String] = []
+    public var format: String?
+    public var output: String?
+    public var select: [String] = []
+    public var ignore: [String] = []
+    public var target: String?
+    public var python: String?
+    public var defines: [String] = []
+    public var undefines: [String] = []
+    public var jobs: Int?
+    public var baseline: String?
+    public var writeBaseline: String?
+    public var exitZero = false
+    public var quiet = false
+    public var statistics = false
+    public var config: String?
+    public var exclude: [String] = []
+    public var reportUnusedSuppressions = false
+    public var color = false
+
+    public init() {}
+
+    /// Parses `3.14` into (3, 14).
+    public static func parsePython(_ s: String) throws -> (Int, Int) {
+        let parts = s.split(separator: ".")
+        guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a == 3, b >= 6, b < 100 else {
+            throw UsageError("--python expects a version like 3.14, got `\(s)`")
+        }
+        return (a, b)
+    }
+
+    public static func parseDefines(_ ds: [String]) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for d in ds {
+            let parts = d.split(separator: "=", maxSplits: 1).map(String.init)
+            guard let name = parts.first, !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw UsageError("-D expects NAME or NAME=VALUE, got `\(d)`")
+            }
+            out[name] = parts.count > 1 ? parts[1] : "1"
+        }
+        return out
+    }
+
+    /// Splits `FR301,FR302` lists.
+    static func codes(_ xs: [String]) -> [String] {
+        xs.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+    }
+
+    /// Runs the check; returns the exit status (0 clean, 1 findings). Throws `UsageError` for status 2.
+    public func run(stdout: (String) -> Void = { print($0, terminator: "") }) throws -> Int32 {
+        guard !paths.isEmpty else { throw UsageError("no paths given: freerace check PATH...") }
+        let cfg: Config
+        do {
+            cfg = try config.map { try Config.load(path: $0) } ?? Config.discover(for: paths)
+        } catch let e as Config.Error {
+            throw UsageError(e.description)
+        }
+        let targetName = target ?? cfg.target ?? "auto"
+        guard let t = AnalysisTarget(rawValue: targetName) else {
+            throw UsageError("--target must be one of free-threaded, gil, auto (got `\(targetName)`)")
+        }
+        let formatName = format ?? "text"
+        guard let fmt = OutputFormat(rawValue: formatName) else {
+            throw UsageError("--format must be one of text, json, sarif, github (got `\(formatName)`)")
+        }
+        let selectCodes = Self.codes(select.isEmpty ? (cfg.select ?? []) : select)
+        let ignoreCodes = Self.codes(ignore + (cfg.ignore ?? []))
+        for c in selectCodes + ignoreCodes where c.uppercased() != "ALL" {
+            guard RuleRegistry.all.contains(where: { $0.code.hasPrefix(c.uppercased()) }) else {
+                throw UsageError("unknown rule code `\(c)` (see `freerace rules`)")
+            }
+        }
+        var opts = AnalysisOptions(paths: paths)
+        opts.target = t
+        if let p = python ?? cfg.python { opts.pythonVersion = try Self.parsePython(p) }
+        opts.defines = try Self.parseDefines((cfg.define ?? []) + defines)
+        opts.undefines = (cfg.undefine ?? []) + undefines
+        for d in opts.undefines { opts.defines[d] = nil }
+        if let j = jobs ?? cfg.jobs {
+            guard j > 0 else { throw UsageError("--jobs must be positive") }
+            opts.jobs = j
+        }
+        opts.exclude = exclude + (cfg.exclude ?? [])
+        opts.includeGenerated = cfg.includeGenerated ?? false
+        let set = SourceSet(paths: paths, exclude: opts.exclude)
+        if !set.missing.isEmpty {
+            throw UsageError("path not found: \(set.missing.joined(separator: ", "))")
+        }
+        var baselineIDs = Set<String>()
+        if let b = baseline ?? cfg.baseline {
+            do { baselineIDs = try Baseline.read(path: b) } catch {
+                throw UsageError("cannot read baseline \(b): \(error.localizedDescription)")
+            }
+        }
+
+        let result = Analyzer.run(opts)
+        let filter = FindingFilter(select: selectCodes, ignore: ignoreCodes, baselineIDs: baselineIDs)
+        let outcome = filter.apply(result.findings, suppressions: result.suppressions)
+        if let w = writeBaseline {
+            do { try Baseline.write(outcome.kept, path: w) } catch {
+                throw UsageError("cannot write baseline \(w): \(error.localizedDescription)")
+            }
+        }
+        let report = Report(
+            findings: outcome.kept, filesAnalyzed: result.filesAnalyzed, bytesAnalyzed: result.bytesAnalyzed,
+            elapsedSeconds: result.elapsed, warnings: result.warnings, modules: moduleStatuses(result.program),
+            target: t.rawValue, suppressed: outcome.suppressed, baselined: outcome.baselined,
+            unusedSuppressions: reportUnusedSuppressions
+                ? outcome.unusedSuppressions.map { "\($0.0):\($0.1.line)" } : [])
+        var cache: [String: [Substring]] = [:]
+        let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, color: color && output == nil,
+                                   statistics: statistics, quiet: quiet) { path, line in
+            if cache[path] == nil {
+                let s = (try? String(contentsOfFile: path, encoding: .utf8))
+                    ?? String(decoding: (FileManager.default.contents(atPath: path) ?? Data()), as: UTF8.self)
+                cache[path] = s.split(separator: "\n", omittingEmptySubsequences: false)
+            }
+            guard let lines = cache[path], line >= 1, line <= lines.count else { return nil }
+            return String(lines[line - 1]).trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
+        }
+        if let o = output {
+            do { try text.write(toFile: o, atomically: true, encoding: .utf8) } catch {
+                throw UsageError("cannot write \(o): \(error.localizedDescription)")
+            }
+        } else {
+            stdout(text)
+        }
+        return outcome.kept.isEmpty || exitZero ? 0 : 1
+    }
+
+    func moduleStatuses(_ p: Program) -> [Report.ModuleStatus] {
+        p.modules.map { m in
+            let ft = p.freeThreading(file: m.file)
+            return Report.ModuleStatus(module: m.name, file: m.file, freeThreadingRules: ft.applies, reason: ft.reason)
+        }
+    }
+}

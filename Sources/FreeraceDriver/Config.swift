@@ -1,0 +1,116 @@
+import Foundation
+import TOMLKit
+
+/// Settings from `pyproject.toml` (`[tool.freerace]`) or `.freerace.toml`. The command line wins.
+public struct Config: Sendable, Equatable {
+    public var select: [String]?
+    public var ignore: [String]?
+    public var target: String?
+    public var python: String?
+    public var define: [String]?
+    public var undefine: [String]?
+    public var exclude: [String]?
+    public var baseline: String?
+    public var jobs: Int?
+    public var includeGenerated: Bool?
+    /// The file it came from.
+    public var source: String?
+
+    public init() {}
+
+    public static let knownKeys = ["select", "ignore", "target", "python", "define", "undefine", "exclude", "baseline",
+                                   "jobs", "include-generated"]
+
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Finds the configuration for `paths`: `.freerace.toml` or a `pyproject.toml` with a
+    /// `[tool.freerace]` table in the first path's directory or its parents.
+    public static func discover(for paths: [String]) throws -> Config {
+        let start = paths.first ?? "."
+        var isDir: ObjCBool = false
+        var dir = URL(fileURLWithPath: start).standardizedFileURL
+        if !(FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) && isDir.boolValue) {
+            dir = dir.deletingLastPathComponent()
+        }
+        for _ in 0..<32 {
+            let dot = dir.appendingPathComponent(".freerace.toml").path
+            if FileManager.default.fileExists(atPath: dot) { return try load(path: dot) }
+            let py = dir.appendingPathComponent("pyproject.toml").path
+            if FileManager.default.fileExists(atPath: py), let c = try loadPyproject(path: py) { return c }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { break }
+            dir = parent
+        }
+        return Config()
+    }
+
+    /// Loads an explicit file: `.freerace.toml` (top-level keys) or `pyproject.toml` (`[tool.freerace]`).
+    public static func load(path: String) throws -> Config {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw Error(description: "cannot read configuration file \(path)")
+        }
+        if path.hasSuffix("pyproject.toml") {
+            return try loadPyproject(path: path) ?? Config()
+        }
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch {
+            throw Error(description: "\(path): invalid TOML: \(error)")
+        }
+        return try from(table, source: path, prefix: "")
+    }
+
+    static func loadPyproject(path: String) throws -> Config? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch {
+            throw Error(description: "\(path): invalid TOML: \(error)")
+        }
+        guard let tool = table["tool"]?.table, let fr = tool["freerace"]?.table else { return nil }
+        return try from(fr, source: path, prefix: "tool.freerace.")
+    }
+
+    static func from(_ t: TOMLTable, source: String, prefix: String) throws -> Config {
+        var c = Config()
+        c.source = source
+        for key in t.keys.sorted() {
+            guard knownKeys.contains(key) else {
+                throw Error(description: "\(source): unknown configuration key `\(prefix)\(key)` (known: \(knownKeys.joined(separator: ", ")))")
+            }
+        }
+        func strings(_ k: String) throws -> [String]? {
+            guard let v = t[k] else { return nil }
+            if let a = v.array {
+                return try a.map {
+                    guard let s = $0.string else { throw Error(description: "\(source): `\(prefix)\(k)` must be a list of strings") }
+                    return s
+                }
+            }
+            if let s = v.string { return [s] }
+            throw Error(description: "\(source): `\(prefix)\(k)` must be a list of strings")
+        }
+        func string(_ k: String) throws -> String? {
+            guard let v = t[k] else { return nil }
+            guard let s = v.string else { throw Error(description: "\(source): `\(prefix)\(k)` must be a string") }
+            return s
+        }
+        c.select = try strings("select")
+        c.ignore = try strings("ignore")
+        c.target = try string("target")
+        c.python = try string("python")
+        c.define = try strings("define")
+        c.undefine = try strings("undefine")
+        c.exclude = try strings("exclude")
+        c.baseline = try string("baseline")
+        if let v = t["jobs"] {
+            guard let i = v.int, i > 0 else { throw Error(description: "\(source): `\(prefix)jobs` must be a positive integer") }
+            c.jobs = i
+        }
+        if let v = t["include-generated"] {
+            guard let b = v.bool else { throw Error(description: "\(source): `\(prefix)include-generated` must be true or false") }
+            c.includeGenerated = b
+        }
+        return c
+    }
+}

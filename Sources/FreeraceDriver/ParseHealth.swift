@@ -1,0 +1,103 @@
+import Foundation
+import FreeraceSyntax
+
+extension ParseStats {
+    /// Parses every file under `paths` and measures parse health. Cython-generated C is left out
+    /// (it is analyzed through its `.pyx`).
+    public static func measure(paths: [String], jobs: Int, showRecovered: Bool = false) -> ParseStats {
+        let set = SourceSet(paths: paths)
+        let files = set.files
+        struct One: Sendable {
+            var language: FreeraceSyntax.Language?
+            var stats = ParseStats.Language()
+            var warning: FileWarning?
+            var generated = false
+            var recovered: [String] = []
+        }
+        let results = parallelMap(count: files.count, jobs: jobs) { i -> One in
+            let (path, lang) = files[i]
+            var one = One()
+            switch SourceLoader.load(path: path, language: lang) {
+            case .skipped(let w):
+                one.warning = w
+                return one
+            case .source(let src):
+                if SourceLoader.isGeneratedByCython(src) {
+                    one.generated = true
+                    return one
+                }
+                one.language = src.language
+                one.stats.files = 1
+                one.stats.bytes = src.bytes.count
+                let health = FileParseHealth.measure(src)
+                one.stats.functions = health.functions
+                one.stats.clean = health.clean
+                one.stats.recovered = health.functions - health.clean
+                one.stats.recoveredRegions = health.fileScopeRecoveries
+                if showRecovered { one.recovered = health.recoveredAt }
+                return one
+            }
+        }
+        var stats = ParseStats()
+        for r in results {
+            if let w = r.warning { stats.skipped.append(w) }
+            if r.generated { stats.generatedSkipped += 1 }
+            if let l = r.language { stats.languages[l.rawValue, default: .init()].add(r.stats) }
+            stats.recoveredFunctions.append(contentsOf: r.recovered)
+        }
+        stats.skipped.append(contentsOf: set.warnings)
+        return stats
+    }
+}
+
+/// Parse health of one file, for any language.
+public struct FileParseHealth: Sendable {
+    public var functions = 0
+    public var clean = 0
+    public var fileScopeRecoveries = 0
+    /// `path:line: function` for each function that needed recovery.
+    public var recoveredAt: [String] = []
+
+    public static func measure(_ src: SourceFile) -> FileParseHealth {
+        var h = FileParseHealth()
+        switch src.language {
+        case .c, .cpp:
+            let env = MacroEnvironment.forAnalysis(language: src.language, target: .auto)
+            let parsed = CFrontend.parse(src, env: env)
+            h.functions = parsed.functions.count
+            var inFunction = Set<Int32>()
+            for f in parsed.functions {
+                let n = parsed.tree[f.node]
+                let range = n.firstTok...n.lastTok
+                let firstRecovery = parsed.recoveryTokens.first { range.contains($0) }
+                if let r = firstRecovery {
+                    let loc = parsed.location(of: r)
+                    h.recoveredAt.append("\(loc.path):\(loc.line):\(loc.column): \(src.lineText(loc.line).trimmingCharacters(in: .whitespaces))")
+                } else {
+                    h.clean += 1
+                }
+                for r in parsed.recoveryTokens where range.contains(r) { inFunction.insert(r) }
+            }
+            let outside = parsed.recoveryTokens.filter { !inFunction.contains($0) }
+            h.fileScopeRecoveries = outside.count
+            for r in outside {
+                let loc = parsed.location(of: r)
+                h.recoveredAt.append("file-scope \(loc.path):\(loc.line):\(loc.column): \(src.lineText(loc.line).trimmingCharacters(in: .whitespaces))")
+            }
+        case .cython, .python:
+            break
+        }
+        return h
+    }
+}
+
+/// The syntax tree of one file as text, for `freerace debug-parse`.
+public func debugParse(path: String) -> String {
+    guard let lang = FreeraceSyntax.Language.of(path: path) else { return "unknown language" }
+    switch SourceLoader.load(path: path, language: lang) {
+    case .skipped(let w): return w.message
+    case .source(let src):
+        let parsed = CFrontend.parse(src, env: .forAnalysis(language: lang, target: .auto))
+        return parsed.dump()
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import FreeraceSyntax
+
+/// File discovery: the files under the given paths that freerace reads, by extension, skipping
+/// version-control, build and hidden directories. Symbolic links to directories are not followed.
+public struct SourceSet: Sendable {
+    public var files: [(path: String, language: Language)] = []
+    public var warnings: [FileWarning] = []
+    /// Paths the user named that do not exist (a usage error).
+    public var missing: [String] = []
+
+    static let skippedDirectories: Set<String> = [
+        "build", "dist", "node_modules", "__pycache__", "site-packages", "venv", "env", "_build", "CMakeFiles",
+    ]
+
+    public init(paths: [String], exclude: [String] = []) {
+        let fm = FileManager.default
+        var seen = Set<String>()
+        for raw in paths {
+            let path = raw.count > 1 && raw.hasSuffix("/") ? String(raw.dropLast()) : raw
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+                missing.append(raw)
+                continue
+            }
+            if isDir.boolValue {
+                walk(path, fm: fm, seen: &seen, exclude: exclude)
+            } else if let lang = Language.of(path: path) {
+                if seen.insert(path).inserted { files.append((path, lang)) }
+            } else {
+                warnings.append(FileWarning(path: path, message: "not a C, C++, Cython or Python file; skipped"))
+            }
+        }
+        files.sort { $0.path < $1.path }
+    }
+
+    private mutating func walk(_ root: String, fm: FileManager, seen: inout Set<String>, exclude: [String]) {
+        var stack = [root]
+        while let dir = stack.popLast() {
+            guard let names = try? fm.contentsOfDirectory(atPath: dir) else {
+                warnings.append(FileWarning(path: dir, message: "cannot read directory"))
+                continue
+            }
+            for name in names.sorted() {
+                if name.hasPrefix(".") { continue }
+                let full = dir == "." ? name : dir + "/" + name
+                if exclude.contains(where: { Self.matches(full, pattern: $0) }) { continue }
+                guard let attrs = try? fm.attributesOfItem(atPath: full), let type = attrs[.type] as? FileAttributeType
+                else { continue }
+                if type == .typeDirectory {
+                    if Self.skippedDirectories.contains(name) || name.hasPrefix(".build") { continue }
+                    stack.append(full)
+                } else if type == .typeRegular, let lang = Language.of(path: name) {
+                    if seen.insert(full).inserted { files.append((full, lang)) }
+                }
+            }
+        }
+    }
+
+    /// A small glob: `*` matches within a path segment, `**` across segments; a pattern without
+    /// `/` matches any path segment.
+    public static func matches(_ path: String, pattern: String) -> Bool {
+        if !pattern.contains("/") {
+            return path.split(separator: "/").contains { glob(Substring($0), Substring(pattern)) }
+        }
+        return glob(Substring(path), Substring(pattern)) || glob(Substring(path), Substring("**/" + pattern))
+    }
+
+    static func glob(_ s: Substring, _ p: Substring) -> Bool {
+        if p.isEmpty { return s.isEmpty }
+        if p.hasPrefix("**") {
+            let rest = p.dropFirst(2).drop { $0 == "/" }
+            var i = s.startIndex
+            while true {
+                if glob(s[i...], rest) { return true }
+                if i == s.endIndex { return false }
+                i = s.index(after: i)
+            }
+        }
+        if p.first == "*" {
+            let rest = p.dropFirst()
+            var i = s.startIndex
+            while true {
+                if glob(s[i...], rest) { return true }
+                if i == s.endIndex || s[i] == "/" { return false }
+                i = s.index(after: i)
+            }
+        }
+        guard let c = s.first, let q = p.first, c == q || q == "?" else { return false }
+        return glob(s.dropFirst(), p.dropFirst())
+    }
+}
+
+/// Reading one file with the checks every input gets.
+public enum SourceLoader {
+    public static let maxBytes = 64 << 20
+
+    public enum Outcome: Sendable {
+        case source(SourceFile)
+        case skipped(FileWarning)
+    }
+
+    public static func load(path: String, language: Language) -> Outcome {
+        guard let fh = FileHandle(forReadingAtPath: path) else {
+            return .skipped(FileWarning(path: path, message: "cannot open file (permission denied or unreadable)"))
+        }
+        defer { try? fh.close() }
+        let data: Data
+        do {
+            data = try fh.readToEnd() ?? Data()
+        } catch {
+            return .skipped(FileWarning(path: path, message: "cannot read file: \(error.localizedDescription)"))
+        }
+        if data.count > maxBytes {
+            return .skipped(FileWarning(path: path, message: "file is larger than \(maxBytes >> 20) MB; skipped"))
+        }
+        let bytes = [UInt8](data)
+        if isBinary(bytes) {
+            return .skipped(FileWarning(path: path, message: "binary file (NUL bytes); skipped"))
+        }
+        var lang = language
+        if lang == .c, path.hasSuffix(".h"), looksLikeCpp(bytes) { lang = .cpp }
+        return .source(SourceFile(path: path, language: lang, bytes: bytes))
+    }
+
+    /// A `.h` header written in C++ (templates, namespaces, `std::`) is read as C++.
+    static func looksLikeCpp(_ bytes: [UInt8]) -> Bool {
+        let needles: [[UInt8]] = ["\nnamespace ", "template <", "template<", "std::", "\npublic:", "\nclass "].map { Array($0.utf8) }
+        return bytes.withUnsafeBufferPointer { b in
+            needles.contains { contains(b, $0) }
+        }
+    }
+
+    private static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        let n = needle.count
+        guard hay.count >= n, let first = needle.first else { return false }
+        var i = 0
+        let last = hay.count - n
+        while i <= last {
+            if hay[i] == first {
+                var k = 1
+                while k < n, hay[i + k] == needle[k] { k += 1 }
+                if k == n { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    static func isBinary(_ bytes: [UInt8]) -> Bool {
+        bytes.prefix(8192).contains(0)
+    }
+
+    /// C generated by Cython: analyzed through its `.pyx` instead.
+    public static func isGeneratedByCython(_ source: SourceFile) -> Bool {
+        guard source.language == .c || source.language == .cpp else { return false }
+        let head = source.bytes.prefix(200)
+        return String(decoding: head, as: UTF8.self).contains("Generated by Cython")
+    }
+}

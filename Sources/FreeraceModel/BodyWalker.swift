@@ -1,0 +1,537 @@
+import Foundation
+import FreeraceSyntax
+
+/// Walks one C function body in source order and records ops, calls and regions.
+/// Regions (critical sections, locks, GIL release, stop-the-world) are tracked with a stack:
+/// an unlock nested deeper than its lock (an early-exit path) does not end the region.
+struct BodyWalker {
+    let x: Extractor
+    var function: FunctionFacts
+    var tree: SyntaxTree { x.tree }
+    var file: ParsedFile { x.file }
+    var paramIndex: [String: Int] = [:]
+    var staticLocals: [String: String] = [:]
+    /// Open regions: index into `function.regions` and the block depth that opened it.
+    var open: [(region: Int, depth: Int)] = []
+    var depth = 0
+    var guards: [[AccessPath]] = []
+    var gilFreeDeclarations: [Pos] = []
+    var globalTypes: [String: TypeRef] = [:]
+
+    init(x: Extractor, function: FunctionFacts) {
+        self.x = x
+        self.function = function
+        for (i, p) in function.params.enumerated() { paramIndex[p.name] = i }
+        for g in x.facts.globals { globalTypes[g.name] = g.type }
+    }
+
+    var activeRegions: [Int] { open.map(\.region) }
+
+    func pos(_ tok: Int32) -> Pos { x.pos(tok) }
+
+    // MARK: regions
+
+    mutating func openRegion(_ kind: RegionKind, subject: AccessPath?, subject2: AccessPath? = nil, at tok: Int32,
+                             opener: String) {
+        let p = pos(tok)
+        function.regions.append(RegionFact(kind: kind, subject: subject, subjects2: subject2, begin: p, end: p,
+                                           opener: opener))
+        open.append((function.regions.count - 1, depth))
+    }
+
+    /// Closes the innermost open region satisfying `match`; an early-exit close (deeper than
+    /// the opening) leaves it open.
+    mutating func closeRegion(at tok: Int32, _ match: (RegionFact) -> Bool) {
+        guard let k = open.lastIndex(where: { match(function.regions[$0.region]) }) else { return }
+        if depth > open[k].depth, function.regions[open[k].region].kind == .mutex { return }
+        function.regions[open[k].region].end = pos(tok)
+        open.remove(at: k)
+    }
+
+    mutating func closeAll() {
+        for o in open { function.regions[o.region].end = function.endPos }
+        open.removeAll()
+    }
+
+    // MARK: statements
+
+    mutating func statement(_ n: Int32) {
+        let node = tree[n]
+        switch node.kind {
+        case .compound:
+            depth += 1
+            for c in tree.children(n) { statement(c) }
+            // regions opened in this block by block macros end with it
+            depth -= 1
+        case .declStmt:
+            for c in tree.children(n) where tree[c].kind == .declaration { localDeclaration(c) }
+        case .declaration:
+            localDeclaration(n)
+        case .exprStmt:
+            if let e = tree.child(n, 0) { _ = eval(e, use: .discarded) }
+        case .returnStmt:
+            let v = tree.child(n, 0).map { eval($0, use: .used) } ?? .unknown
+            function.ops.append(.ret(v, pos: pos(node.firstTok)))
+        case .ifStmt:
+            let kids = Array(tree.children(n))
+            guard let cond = kids.first else { return }
+            withGuard(cond) { w in
+                if kids.count > 1 { w.statement(kids[1]) }
+            }
+            if kids.count > 2 { statement(kids[2]) }
+        case .whileStmt, .switchStmt:
+            let kids = Array(tree.children(n))
+            guard let cond = kids.first else { return }
+            withGuard(cond) { w in
+                for k in kids.dropFirst() { w.statement(k) }
+            }
+        case .doStmt:
+            let kids = Array(tree.children(n))
+            if let body = kids.first { statement(body) }
+            if kids.count > 1 { _ = eval(kids[1], use: .used) }
+        case .forStmt:
+            let kids = Array(tree.children(n))
+            guard !kids.isEmpty else { return }
+            let body = kids[kids.count - 1]
+            for k in kids.dropLast() {
+                if tree[k].kind == .declaration { localDeclaration(k) } else { _ = eval(k, use: .used) }
+            }
+            statement(body)
+        case .caseStmt:
+            break
+        case .macroStmt:
+            macroStatement(n)
+        case .tryStmt:
+            for c in tree.children(n) { statement(c) }
+        case .labelStmt, .gotoStmt, .breakStmt, .continueStmt, .emptyStmt, .defaultStmt, .asmStmt, .staticAssert,
+             .unparsed:
+            break
+        default:
+            // expressions standing where a statement was expected (recovered code)
+            if node.kind.rawValue >= NodeKind.ident.rawValue { _ = eval(n, use: .discarded) }
+        }
+    }
+
+    /// Evaluates a condition and keeps the fields it reads as a guard while `body` runs.
+    mutating func withGuard(_ cond: Int32, _ body: (inout BodyWalker) -> Void) {
+        let before = function.ops.count
+        let c = tree[cond].kind == .declaration ? { localDeclaration(cond); return Value.unknown }() : eval(cond, use: .used)
+        _ = c
+        var read: [AccessPath] = []
+        for op in function.ops[before...] {
+            if case .read(let p, _, _) = op, !p.fields.isEmpty { read.append(p) }
+        }
+        guards.append(read)
+        body(&self)
+        guards.removeLast()
+    }
+
+    mutating func localDeclaration(_ decl: Int32) {
+        guard let spec = tree.child(decl, 0), tree[spec].kind == .specifiers else { return }
+        let isStatic = tree[spec].aux & SpecifierBits.static != 0
+        let isTypedef = tree[spec].aux & SpecifierBits.typedef != 0
+        for idn in tree.children(decl) where tree[idn].kind == .initDeclarator {
+            guard let d = tree.child(idn, 0), tree[d].kind == .declarator, tree[d].mainTok >= 0 else { continue }
+            let name = x.text(tree[d].mainTok)
+            let type = x.typeRef(spec: spec, declarator: d)
+            if isTypedef { continue }
+            if tree[d].flags & DeclaratorFlags.function != 0 { continue }  // local prototype
+            if isStatic {
+                // a function-level static is shared state, like a global
+                staticLocals[name] = "\(function.name).\(name)"
+                globalTypes["\(function.name).\(name)"] = type
+            } else {
+                function.locals[name] = type
+            }
+            guard let initNode = tree.child(idn, 1) else { continue }
+            let target = resolve(name, tok: tree[d].mainTok)
+            if tree[initNode].kind == .initList {
+                for c in tree.children(initNode) { _ = eval(c, use: .used) }
+                continue
+            }
+            let v = eval(initNode, use: .assigned)
+            if isStatic, case .literal = v { continue }
+            if isStatic, v == .null { continue }
+            function.ops.append(.assign(target: target, value: v, pos: pos(tree[d].mainTok), regions: activeRegions))
+            noteFunctionRef(v, .store(target), at: tree[d].mainTok)
+        }
+    }
+
+    mutating func macroStatement(_ n: Int32) {
+        let node = tree[n]
+        let name = x.text(node.mainTok)
+        if node.aux == 255 {  // unknown macro used as a statement
+            for c in tree.children(n) {
+                if tree[c].kind == .compound { statement(c) } else { _ = eval(c, use: .discarded) }
+            }
+            return
+        }
+        let role = MacroRole(rawValue: UInt8(node.aux)) ?? .statement
+        let region = node.flags > 0 ? RegionKind(rawValue: node.flags - 1) : nil
+        var args: [Int32] = []
+        if let al = tree.child(n, kind: .argList) { args = Array(tree.children(al)) }
+        switch role {
+        case .blockBegin:
+            guard let region else { return }
+            switch region {
+            case .criticalSection, .criticalSection2, .criticalSectionMutex:
+                let s1 = args.first.flatMap { place(eval(stripAddress: $0)) }
+                let s2 = args.count > 1 ? place(eval(stripAddress: args[1])) : nil
+                openRegion(region, subject: s1, subject2: s2, at: node.mainTok, opener: name)
+            case .gilReleased:
+                openRegion(.gilReleased, subject: nil, at: node.mainTok, opener: name)
+            case .gilHeldAgain:
+                // Py_BLOCK_THREADS: re-acquire inside a released region, or end a Py_UNBLOCK_THREADS region
+                if let top = open.last(where: { [.gilReleased, .gilHeldAgain].contains(function.regions[$0.region].kind) }),
+                   function.regions[top.region].kind == .gilReleased,
+                   function.regions[top.region].opener.hasSuffix("UNBLOCK_THREADS") {
+                    closeRegion(at: node.mainTok) { $0.kind == .gilReleased }
+                } else {
+                    openRegion(.gilHeldAgain, subject: nil, at: node.mainTok, opener: name)
+                }
+            default:
+                openRegion(region, subject: nil, at: node.mainTok, opener: name)
+            }
+        case .blockEnd:
+            guard let region else { return }
+            switch region {
+            case .criticalSection, .criticalSection2, .criticalSectionMutex:
+                closeRegion(at: node.mainTok) {
+                    [.criticalSection, .criticalSection2, .criticalSectionMutex].contains($0.kind)
+                }
+            case .gilHeldAgain:
+                // Py_UNBLOCK_THREADS: end a re-acquired region, or release on its own
+                if let top = open.last(where: { [.gilReleased, .gilHeldAgain].contains(function.regions[$0.region].kind) }),
+                   function.regions[top.region].kind == .gilHeldAgain {
+                    closeRegion(at: node.mainTok) { $0.kind == .gilHeldAgain }
+                } else {
+                    openRegion(.gilReleased, subject: nil, at: node.mainTok, opener: name)
+                }
+            default:
+                closeRegion(at: node.mainTok) { $0.kind == region }
+            }
+        case .returnStatement:
+            for a in args { _ = eval(a, use: .used) }
+            function.ops.append(.ret(.unknown, pos: pos(node.firstTok)))
+        default:
+            for a in args { _ = eval(a, use: .used) }
+        }
+    }
+
+    // MARK: names
+
+    func resolve(_ name: String, tok: Int32) -> AccessPath {
+        if let k = paramIndex[name] {
+            return AccessPath(root: .param(k), name: name, rootType: function.params[k].type, text: name)
+        }
+        if let t = function.locals[name] {
+            return AccessPath(root: .local, name: name, rootType: t, text: name)
+        }
+        if let g = staticLocals[name] {
+            return AccessPath(root: .global, name: g, rootType: globalTypes[g], text: name)
+        }
+        if let body = x.facts.placeMacros[name] {
+            return Self.placeFromText(body, display: name, globalTypes: globalTypes)
+        }
+        return AccessPath(root: .global, name: name, rootType: globalTypes[name], text: name)
+    }
+
+    /// `_PyRuntime.ceval.perf.code_arena` → global `_PyRuntime` with fields.
+    static func placeFromText(_ body: String, display: String, globalTypes: [String: TypeRef]) -> AccessPath {
+        let parts = body.replacingOccurrences(of: "->", with: ".").split(separator: ".").map(String.init)
+        let root = parts.first ?? body
+        return AccessPath(root: .global, name: root, rootType: globalTypes[root], fields: Array(parts.dropFirst()),
+                          text: display)
+    }
+
+    /// The place a value is the content of (through casts and offsets).
+    func place(_ v: Value) -> AccessPath? {
+        switch v {
+        case .path(let p): return p
+        case .addressOf(let p): return p
+        case .cast(let t, let inner):
+            guard var p = place(inner) else { return nil }
+            if p.fields.isEmpty, t.pointers > 0, t.name != "void", t.name != "char" { p.rootType = t }
+            return p
+        case .offset(let inner): return place(inner)
+        case .call(let i):
+            let callee = function.calls[i].callee ?? "(call)"
+            return AccessPath(root: .unknown, name: "\(callee)()", rootType: nil, text: "\(callee)(...)")
+        default: return nil
+        }
+    }
+
+    mutating func eval(stripAddress n: Int32) -> Value {
+        let v = eval(n, use: .used)
+        if case .addressOf(let p) = v { return .path(p) }
+        return v
+    }
+
+    // MARK: expressions
+
+    /// The place an lvalue expression denotes; evaluates (and records reads of) the pointers on the way.
+    mutating func lvalue(_ n: Int32) -> AccessPath? {
+        let node = tree[n]
+        switch node.kind {
+        case .ident:
+            let name = x.text(node.mainTok)
+            return resolve(name, tok: node.mainTok)
+        case .member:
+            guard let b = tree.child(n, 0) else { return nil }
+            let base = eval(b, use: .used)
+            let field = x.text(node.mainTok)
+            let text = file.text(node: n)
+            if let p = place(base) { return p.appending(field, text: text) }
+            return AccessPath(root: .unknown, name: "(expr)", rootType: castType(base), fields: [field], text: text)
+        case .index:
+            let kids = Array(tree.children(n))
+            guard let b = kids.first else { return nil }
+            let base = eval(b, use: .used)
+            if kids.count > 1 { _ = eval(kids[1], use: .used) }
+            return place(base)
+        case .prefix where file.tokens[Int(node.mainTok)].kind == .star:
+            guard let b = tree.child(n, 0) else { return nil }
+            return place(eval(b, use: .used))
+        case .paren:
+            return tree.child(n, 0).flatMap { lvalue($0) }
+        case .cast:
+            return tree.child(n, 1).flatMap { lvalue($0) }
+        default:
+            _ = eval(n, use: .used)
+            return nil
+        }
+    }
+
+    func castType(_ v: Value) -> TypeRef? {
+        if case .cast(let t, _) = v { return t }
+        return nil
+    }
+
+    mutating func eval(_ n: Int32, use: CallFact.ResultUse) -> Value {
+        let node = tree[n]
+        switch node.kind {
+        case .ident:
+            let name = x.text(node.mainTok)
+            if name == "NULL" || name == "nullptr" || name == "_Py_NULL" { return .null }
+            if name == "true" || name == "false" { return .literal(name) }
+            let p = resolve(name, tok: node.mainTok)
+            if p.root == .global { function.ops.append(.read(p, pos: pos(node.mainTok), regions: activeRegions)) }
+            return .path(p)
+        case .member:
+            guard let p = lvalue(n) else { return .unknown }
+            function.ops.append(.read(p, pos: pos(node.mainTok), regions: activeRegions))
+            return .path(p)
+        case .index:
+            let kids = Array(tree.children(n))
+            guard let b = kids.first else { return .unknown }
+            let base = eval(b, use: .used)
+            if kids.count > 1 { _ = eval(kids[1], use: .used) }
+            return .offset(base)
+        case .call:
+            return .call(callFact(n, use: use))
+        case .assign:
+            let kids = Array(tree.children(n))
+            guard kids.count == 2 else { return .unknown }
+            let target = lvalue(kids[0])
+            let compound = file.tokens[Int(node.mainTok)].kind != .assign
+            if compound, let t = target { function.ops.append(.read(t, pos: pos(node.mainTok), regions: activeRegions)) }
+            let v = tree[kids[1]].kind == .initList ? Value.unknown : eval(kids[1], use: .assigned)
+            if let t = target {
+                let value: Value = compound ? .offset(.path(t)) : v
+                function.ops.append(.assign(target: t, value: value, pos: pos(node.mainTok), regions: activeRegions))
+                noteFunctionRef(v, .store(t), at: node.mainTok)
+                return .path(t)
+            }
+            return v
+        case .prefix:
+            guard let operand = tree.child(n, 0) else { return .unknown }
+            let op = file.tokens[Int(node.mainTok)].kind
+            switch op {
+            case .amp:
+                if let p = lvalue(operand) { return .addressOf(p) }
+                return .unknown
+            case .star:
+                return .offset(eval(operand, use: .used))
+            case .plusPlus, .minusMinus:
+                if let p = lvalue(operand) {
+                    function.ops.append(.read(p, pos: pos(node.mainTok), regions: activeRegions))
+                    function.ops.append(.assign(target: p, value: .offset(.path(p)), pos: pos(node.mainTok),
+                                                regions: activeRegions))
+                    return .path(p)
+                }
+                return .unknown
+            default:
+                _ = eval(operand, use: .used)
+                return .unknown
+            }
+        case .postfix:
+            guard let operand = tree.child(n, 0) else { return .unknown }
+            if let p = lvalue(operand) {
+                function.ops.append(.read(p, pos: pos(node.mainTok), regions: activeRegions))
+                function.ops.append(.assign(target: p, value: .offset(.path(p)), pos: pos(node.mainTok),
+                                            regions: activeRegions))
+                return .path(p)
+            }
+            return .unknown
+        case .cast:
+            let kids = Array(tree.children(n))
+            guard kids.count == 2 else { return .unknown }
+            let t = typeOf(typeName: kids[0])
+            return .cast(t, eval(kids[1], use: use))
+        case .paren:
+            return tree.child(n, 0).map { eval($0, use: use) } ?? .unknown
+        case .binary:
+            let kids = Array(tree.children(n))
+            guard kids.count == 2 else { return .unknown }
+            let l = eval(kids[0], use: .used)
+            let r = eval(kids[1], use: .used)
+            let op = file.tokens[Int(node.mainTok)].kind
+            if op == .plus || op == .minus {
+                if case .literal = l { return .offset(r) }
+                return .offset(l)
+            }
+            if op == .pipe, case .literal(let a) = l, case .literal(let b) = r { return .literal(a + "|" + b) }
+            if op == .pipe { return .literal(file.text(node: n)) }
+            return .unknown
+        case .conditional:
+            let kids = Array(tree.children(n))
+            var vals: [Value] = []
+            for (i, k) in kids.enumerated() {
+                let v = eval(k, use: .used)
+                if i > 0 || kids.count == 2 { vals.append(v) }
+            }
+            return .choice(vals)
+        case .comma:
+            var last = Value.unknown
+            for k in tree.children(n) { last = eval(k, use: .used) }
+            return last
+        case .sizeofExpr:
+            return .literal(file.text(node: n))
+        case .number, .char:
+            return .literal(file.text(node: n))
+        case .string:
+            return .string
+        case .stmtExpr:
+            for c in tree.children(n) { statement(c) }
+            return .unknown
+        case .compoundLiteral, .initList, .argList, .unparsed, .generic, .newExpr:
+            for c in tree.children(n) where tree[c].kind.rawValue >= NodeKind.ident.rawValue || tree[c].kind == .initList {
+                _ = eval(c, use: .used)
+            }
+            return .unknown
+        case .cppCast:
+            var v = Value.unknown
+            for c in tree.children(n) { v = eval(c, use: .used) }
+            return v
+        case .lambda:
+            return .unknown
+        case .typeName:
+            return .literal(file.text(node: n))
+        default:
+            return .unknown
+        }
+    }
+
+    func typeOf(typeName n: Int32) -> TypeRef {
+        guard let spec = tree.child(n, 0), tree[spec].kind == .specifiers else { return TypeRef(name: "?") }
+        return x.typeRef(spec: spec, declarator: tree.child(n, 1))
+    }
+
+    /// Records a call and applies what the C-API table says it does to regions.
+    mutating func callFact(_ n: Int32, use: CallFact.ResultUse) -> Int {
+        let kids = Array(tree.children(n))
+        let calleeNode = kids[0]
+        var calleeName: String?
+        var target: Value?
+        let cn = tree[calleeNode]
+        if cn.kind == .ident {
+            let name = x.text(cn.mainTok)
+            if paramIndex[name] != nil || function.locals[name] != nil || staticLocals[name] != nil {
+                target = eval(calleeNode, use: .used)
+            } else {
+                calleeName = name
+            }
+        } else {
+            target = eval(calleeNode, use: .used)
+        }
+        var args: [Value] = []
+        var texts: [String] = []
+        for a in kids.dropFirst() {
+            args.append(eval(a, use: .used))
+            texts.append(file.text(node: a))
+        }
+        let p = pos(cn.kind == .ident ? cn.mainTok : node(n).firstTok)
+        let call = CallFact(callee: calleeName, target: target, args: args, argTexts: texts, pos: p,
+                            regions: activeRegions, guards: guards.flatMap { $0 }, resultUse: use)
+        function.calls.append(call)
+        let index = function.calls.count - 1
+        function.ops.append(.call(index))
+        if let name = calleeName {
+            for (i, a) in args.enumerated() { noteFunctionRef(a, .argument(callee: name, index: i), at: cn.mainTok) }
+            applyEffects(name, args: args, texts: texts, tok: cn.mainTok, index: index)
+        }
+        return index
+    }
+
+    func node(_ n: Int32) -> Node { tree[n] }
+
+    mutating func applyEffects(_ name: String, args: [Value], texts: [String], tok: Int32, index: Int) {
+        // Reference-replacing macros write their first argument.
+        if name == "Py_CLEAR" || name == "Py_SETREF" || name == "Py_XSETREF", let a = args.first, let p = place(a) {
+            let v: Value = name == "Py_CLEAR" ? .null : (args.count > 1 ? args[1] : .unknown)
+            function.ops.append(.assign(target: p, value: v, pos: pos(tok), regions: activeRegions))
+        }
+        if name == "PyMem_Resize" || name == "PyMem_RESIZE", let a = args.first, let p = place(a) {
+            function.ops.append(.assign(target: p, value: .call(index), pos: pos(tok), regions: activeRegions))
+        }
+        guard let entry = CAPI.lookup(name) else { return }
+        let fx = entry.effects
+        func arg(_ i: Int?) -> AccessPath? {
+            guard let i, i < args.count else { return nil }
+            let v = args[i]
+            if case .addressOf(let p) = v { return p }
+            return place(v)
+        }
+        if fx.contains(.locks) {
+            openRegion(.mutex, subject: arg(entry.argument), at: tok, opener: name)
+        }
+        if fx.contains(.unlocks) {
+            let key = arg(entry.argument)?.key
+            closeRegion(at: tok) { $0.kind == .mutex && (key == nil || $0.subject?.key == key) }
+        }
+        if fx.contains(.beginsCriticalSection) {
+            openRegion(entry.argument2 == nil ? .criticalSection : .criticalSection2, subject: arg(entry.argument),
+                       subject2: arg(entry.argument2), at: tok, opener: name)
+        }
+        if fx.contains(.endsCriticalSection) {
+            closeRegion(at: tok) { [.criticalSection, .criticalSection2, .criticalSectionMutex].contains($0.kind) }
+        }
+        if fx.contains(.releasesGIL) {
+            if name == "PyGILState_Release" {
+                closeRegion(at: tok) { $0.kind == .gilHeldAgain }
+            } else {
+                openRegion(.gilReleased, subject: nil, at: tok, opener: name)
+            }
+        }
+        if fx.contains(.acquiresGIL) {
+            if name == "PyGILState_Ensure" {
+                openRegion(.gilHeldAgain, subject: nil, at: tok, opener: name)
+            } else {
+                closeRegion(at: tok) { $0.kind == .gilReleased }
+            }
+        }
+        if fx.contains(.stopsTheWorld) { openRegion(.stopTheWorld, subject: nil, at: tok, opener: name) }
+        if fx.contains(.startsTheWorld) { closeRegion(at: tok) { $0.kind == .stopTheWorld } }
+        if fx.contains(.setsModuleGIL), let i = entry.argument, i < texts.count, texts[i].contains("Py_MOD_GIL_NOT_USED") {
+            gilFreeDeclarations.append(pos(tok))
+        }
+    }
+
+    /// Records that a name that may be a function went somewhere other than a call.
+    mutating func noteFunctionRef(_ v: Value, _ dest: FunctionRef.Destination, at tok: Int32) {
+        var s = v.stripped
+        if case .addressOf(let p) = s { s = .path(p) }
+        guard case .path(let p) = s, p.root == .global, p.fields.isEmpty else { return }
+        function.functionRefs.append(FunctionRef(name: p.name, destination: dest, pos: pos(tok)))
+    }
+}

@@ -1,0 +1,307 @@
+import FreeraceSyntax
+
+/// What a C-API (or libc) function does that matters to lifetime and locking. One row per function,
+/// each with where the fact is documented. `freerace` reads code through this table; the rules
+/// never hard-code API names.
+public struct CAPIEntry: Sendable {
+    public enum Reference: UInt8, Sendable { case none, borrowed, new }
+
+    public struct Effects: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        /// May drop the last reference to an object (and so run arbitrary code or free memory).
+        public static let mayFreeObject = Effects(rawValue: 1 << 0)
+        /// May call back into Python code.
+        public static let mayCallPython = Effects(rawValue: 1 << 1)
+        /// Releases the GIL / detaches the thread state.
+        public static let releasesGIL = Effects(rawValue: 1 << 2)
+        /// Re-acquires the GIL / attaches the thread state.
+        public static let acquiresGIL = Effects(rawValue: 1 << 3)
+        /// Frees the raw memory passed as `argument`.
+        public static let freesMemory = Effects(rawValue: 1 << 4)
+        /// Returns freshly allocated raw memory.
+        public static let allocatesMemory = Effects(rawValue: 1 << 5)
+        /// Maps memory; `protArgument` holds the protection.
+        public static let mapsMemory = Effects(rawValue: 1 << 6)
+        /// Unmaps the memory passed as `argument`.
+        public static let unmapsMemory = Effects(rawValue: 1 << 7)
+        /// Changes the protection of the memory passed as `argument`.
+        public static let protectsMemory = Effects(rawValue: 1 << 8)
+        /// Acquires the lock passed as `argument`.
+        public static let locks = Effects(rawValue: 1 << 9)
+        /// Releases the lock passed as `argument`.
+        public static let unlocks = Effects(rawValue: 1 << 10)
+        /// Begins a critical section on `argument` (and `argument2`).
+        public static let beginsCriticalSection = Effects(rawValue: 1 << 11)
+        public static let endsCriticalSection = Effects(rawValue: 1 << 12)
+        public static let stopsTheWorld = Effects(rawValue: 1 << 13)
+        public static let startsTheWorld = Effects(rawValue: 1 << 14)
+        /// Returns frames or thread states of other threads (`_PyThread_CurrentFrames`).
+        public static let foreignThreadSource = Effects(rawValue: 1 << 15)
+        /// Reads a frame or thread state passed as `argument` (`PyFrame_GetBack`).
+        public static let readsFrame = Effects(rawValue: 1 << 16)
+        /// Registers `argument` as a callback run on arbitrary threads (eval-frame hook, profiler).
+        public static let installsAnyThreadCallback = Effects(rawValue: 1 << 17)
+        /// Registers `argument` as a callback run when an object is destroyed (code watcher): deferred reclamation.
+        public static let installsDestroyCallback = Effects(rawValue: 1 << 18)
+        /// Starts a thread running `argument`.
+        public static let startsThread = Effects(rawValue: 1 << 19)
+        /// Registers `argument` to run at interpreter exit.
+        public static let installsExitCallback = Effects(rawValue: 1 << 20)
+        /// Mutates the container passed as `argument`.
+        public static let mutatesContainer = Effects(rawValue: 1 << 21)
+        /// Returns a new, unshared container.
+        public static let createsContainer = Effects(rawValue: 1 << 22)
+        /// Returns a borrowed reference out of the container passed as `argument` (unsafe when shared).
+        public static let borrowsFromContainer = Effects(rawValue: 1 << 23)
+        /// Declares the module free-threading compatible when `argument` is `Py_MOD_GIL_NOT_USED`.
+        public static let setsModuleGIL = Effects(rawValue: 1 << 24)
+        /// Copies memory of another process or thread safely (`process_vm_readv`).
+        public static let safeCopy = Effects(rawValue: 1 << 25)
+        /// Reallocates: frees `argument` and returns new memory.
+        public static let reallocates = Effects(rawValue: 1 << 26)
+        /// Pins a buffer (`PyObject_GetBuffer`) so its memory stays valid until released.
+        public static let pinsBuffer = Effects(rawValue: 1 << 27)
+        /// Atomic load/store/exchange on the place passed as `argument`.
+        public static let atomicAccess = Effects(rawValue: 1 << 28)
+        /// Stores a strong reference into the place passed as `argument` (`Py_SETREF`, `Py_CLEAR`).
+        public static let replacesReference = Effects(rawValue: 1 << 29)
+        /// Runs a function once, thread-safely (`PyOnceFlag`, `pthread_once`).
+        public static let onceInit = Effects(rawValue: 1 << 30)
+    }
+
+    public var name: String
+    public var returns: Reference
+    public var effects: Effects
+    /// The argument the effect applies to (lock, pointer, container, callback), if any.
+    public var argument: Int?
+    public var argument2: Int?
+    /// For `mapsMemory`/`protectsMemory`: which argument holds the protection flags.
+    public var protArgument: Int?
+    /// The strong-reference replacement for borrowed APIs.
+    public var replacement: String?
+    public var source: String
+}
+
+public enum CAPI {
+    private static func e(_ name: String, _ effects: CAPIEntry.Effects, arg: Int? = nil, arg2: Int? = nil,
+                          prot: Int? = nil, replacement: String? = nil, _ source: String) -> CAPIEntry {
+        r(name, .none, effects, arg: arg, arg2: arg2, prot: prot, replacement: replacement, source)
+    }
+
+    private static func r(_ name: String, _ returns: CAPIEntry.Reference, _ effects: CAPIEntry.Effects,
+                          arg: Int? = nil, arg2: Int? = nil, prot: Int? = nil, replacement: String? = nil,
+                          _ source: String) -> CAPIEntry {
+        CAPIEntry(name: name, returns: returns, effects: effects, argument: arg, argument2: arg2, protArgument: prot,
+                  replacement: replacement, source: source)
+    }
+
+    public static let entries: [CAPIEntry] = [
+        // Raw memory (C standard, c-api/memory)
+        e("free", [.freesMemory], arg: 0, "C standard library"),
+        e("PyMem_Free", [.freesMemory], arg: 0, "c-api/memory: PyMem_Free"),
+        e("PyMem_RawFree", [.freesMemory], arg: 0, "c-api/memory: PyMem_RawFree"),
+        e("PyObject_Free", [.freesMemory], arg: 0, "c-api/memory: PyObject_Free"),
+        e("PyMem_Del", [.freesMemory], arg: 0, "c-api/memory (deprecated alias of PyMem_Free)"),
+        e("PyMem_DEL", [.freesMemory], arg: 0, "c-api/memory (deprecated alias)"),
+        e("PyMem_FREE", [.freesMemory], arg: 0, "c-api/memory (deprecated alias)"),
+        e("PyObject_Del", [.freesMemory], arg: 0, "c-api/allocation (alias of PyObject_Free)"),
+        e("PyObject_GC_Del", [.freesMemory], arg: 0, "c-api/gcsupport: PyObject_GC_Del"),
+        e("realloc", [.freesMemory, .allocatesMemory, .reallocates], arg: 0, "C standard library"),
+        e("PyMem_Realloc", [.freesMemory, .allocatesMemory, .reallocates], arg: 0, "c-api/memory"),
+        e("PyMem_RawRealloc", [.freesMemory, .allocatesMemory, .reallocates], arg: 0, "c-api/memory"),
+        e("PyObject_Realloc", [.freesMemory, .allocatesMemory, .reallocates], arg: 0, "c-api/memory"),
+        e("PyMem_Resize", [.freesMemory, .reallocates], arg: 0, "c-api/memory: macro, reassigns its first argument"),
+        e("PyMem_RESIZE", [.freesMemory, .reallocates], arg: 0, "c-api/memory (deprecated alias)"),
+        e("malloc", [.allocatesMemory], "C standard library"),
+        e("calloc", [.allocatesMemory], "C standard library"),
+        e("PyMem_Malloc", [.allocatesMemory], "c-api/memory"),
+        e("PyMem_Calloc", [.allocatesMemory], "c-api/memory"),
+        e("PyMem_RawMalloc", [.allocatesMemory], "c-api/memory"),
+        e("PyMem_RawCalloc", [.allocatesMemory], "c-api/memory"),
+        e("PyObject_Malloc", [.allocatesMemory], "c-api/memory"),
+        e("PyObject_Calloc", [.allocatesMemory], "c-api/memory"),
+        e("PyMem_New", [.allocatesMemory], "c-api/memory (macro)"),
+        // Mapped memory (POSIX mmap(2)/mprotect(2)/munmap(2); Win32 VirtualAlloc/VirtualProtect/VirtualFree)
+        e("mmap", [.mapsMemory, .allocatesMemory], prot: 2, "POSIX mmap(2)"),
+        e("mmap64", [.mapsMemory, .allocatesMemory], prot: 2, "POSIX mmap(2)"),
+        e("munmap", [.unmapsMemory, .freesMemory], arg: 0, "POSIX munmap(2)"),
+        e("mprotect", [.protectsMemory], arg: 0, prot: 2, "POSIX mprotect(2)"),
+        e("VirtualAlloc", [.mapsMemory, .allocatesMemory], prot: 3, "Win32 VirtualAlloc"),
+        e("VirtualProtect", [.protectsMemory], arg: 0, prot: 2, "Win32 VirtualProtect"),
+        e("VirtualFree", [.unmapsMemory, .freesMemory], arg: 0, "Win32 VirtualFree"),
+        // Locks (c-api/synchronization "PyMutex", POSIX threads, PyThread, Win32)
+        e("PyMutex_Lock", [.locks], arg: 0, "c-api/synchronization: PyMutex_Lock (3.13)"),
+        e("PyMutex_Unlock", [.unlocks], arg: 0, "c-api/synchronization: PyMutex_Unlock (3.13)"),
+        e("_PyMutex_Lock", [.locks], arg: 0, "internal/pycore_lock.h"),
+        e("_PyMutex_Unlock", [.unlocks], arg: 0, "internal/pycore_lock.h"),
+        e("PyMutex_LockFlags", [.locks], arg: 0, "internal/pycore_lock.h"),
+        e("pthread_mutex_lock", [.locks], arg: 0, "POSIX pthread_mutex_lock(3)"),
+        e("pthread_mutex_unlock", [.unlocks], arg: 0, "POSIX pthread_mutex_unlock(3)"),
+        e("pthread_rwlock_wrlock", [.locks], arg: 0, "POSIX"),
+        e("pthread_rwlock_rdlock", [.locks], arg: 0, "POSIX"),
+        e("pthread_rwlock_unlock", [.unlocks], arg: 0, "POSIX"),
+        e("PyThread_acquire_lock", [.locks], arg: 0, "pythread.h"),
+        e("PyThread_acquire_lock_timed", [.locks], arg: 0, "pythread.h"),
+        e("PyThread_release_lock", [.unlocks], arg: 0, "pythread.h"),
+        e("EnterCriticalSection", [.locks], arg: 0, "Win32"),
+        e("LeaveCriticalSection", [.unlocks], arg: 0, "Win32"),
+        e("AcquireSRWLockExclusive", [.locks], arg: 0, "Win32"),
+        e("ReleaseSRWLockExclusive", [.unlocks], arg: 0, "Win32"),
+        e("AcquireSRWLockShared", [.locks], arg: 0, "Win32"),
+        e("ReleaseSRWLockShared", [.unlocks], arg: 0, "Win32"),
+        e("pthread_once", [.onceInit], arg: 1, "POSIX pthread_once(3)"),
+        e("PyUnstable_Object_EnableDeferredRefcount", [], "c-api/object (3.14)"),
+        // Critical sections as functions (c-api/init "Python Critical Section API")
+        e("PyCriticalSection_Begin", [.beginsCriticalSection], arg: 1, "c-api/init: PyCriticalSection_Begin (3.13)"),
+        e("PyCriticalSection_End", [.endsCriticalSection], "c-api/init: PyCriticalSection_End (3.13)"),
+        e("PyCriticalSection2_Begin", [.beginsCriticalSection], arg: 1, arg2: 2, "c-api/init: PyCriticalSection2_Begin"),
+        e("PyCriticalSection2_End", [.endsCriticalSection], "c-api/init: PyCriticalSection2_End"),
+        // Thread state (c-api/init "Thread State and the Global Interpreter Lock")
+        e("PyEval_SaveThread", [.releasesGIL], "c-api/init: PyEval_SaveThread"),
+        e("PyEval_RestoreThread", [.acquiresGIL], "c-api/init: PyEval_RestoreThread"),
+        e("PyGILState_Ensure", [.acquiresGIL], "c-api/init: PyGILState_Ensure"),
+        e("PyGILState_Release", [.releasesGIL], "c-api/init: PyGILState_Release"),
+        e("_PyEval_StopTheWorld", [.stopsTheWorld], "internal/pycore_pystate.h"),
+        e("_PyEval_StopTheWorldAll", [.stopsTheWorld], "internal/pycore_pystate.h"),
+        e("_PyEval_StartTheWorld", [.startsTheWorld], "internal/pycore_pystate.h"),
+        e("_PyEval_StartTheWorldAll", [.startsTheWorld], "internal/pycore_pystate.h"),
+        // Other threads' frames (sys module docs; c-api/init)
+        r("_PyThread_CurrentFrames", .new, [.foreignThreadSource], "sys._current_frames / Python/pystate.c"),
+        r("_PyThread_CurrentExceptions", .new, [.foreignThreadSource], "sys._current_exceptions / Python/pystate.c"),
+        r("PyInterpreterState_ThreadHead", .borrowed, [.foreignThreadSource], "c-api/init: PyInterpreterState_ThreadHead"),
+        r("PyThreadState_Next", .borrowed, [.foreignThreadSource], "c-api/init: PyThreadState_Next"),
+        r("PyThreadState_GetFrame", .new, [.readsFrame], arg: 0, "c-api/init: PyThreadState_GetFrame"),
+        r("PyFrame_GetBack", .new, [.readsFrame], arg: 0, "c-api/frame: PyFrame_GetBack"),
+        r("PyFrame_GetCode", .new, [.readsFrame], arg: 0, "c-api/frame: PyFrame_GetCode"),
+        r("PyFrame_GetLocals", .new, [.readsFrame, .mayCallPython], arg: 0, "c-api/frame: PyFrame_GetLocals"),
+        r("PyFrame_GetGlobals", .new, [.readsFrame], arg: 0, "c-api/frame"),
+        r("PyFrame_GetBuiltins", .new, [.readsFrame], arg: 0, "c-api/frame"),
+        e("PyFrame_GetLineNumber", [.readsFrame], arg: 0, "c-api/frame: PyFrame_GetLineNumber"),
+        e("PyFrame_GetLasti", [.readsFrame], arg: 0, "c-api/frame"),
+        e("PyCode_Addr2Line", [], "c-api/code"),
+        e("process_vm_readv", [.safeCopy], "Linux process_vm_readv(2)"),
+        e("process_vm_writev", [.safeCopy], "Linux process_vm_readv(2)"),
+        // Callbacks run on other threads or at other times
+        e("_PyInterpreterState_SetEvalFrameFunc", [.installsAnyThreadCallback], arg: 1, "internal: PEP 523 eval-frame hook"),
+        e("PyEval_SetProfile", [.installsAnyThreadCallback], arg: 0, "c-api/init: profiling and tracing"),
+        e("PyEval_SetTrace", [.installsAnyThreadCallback], arg: 0, "c-api/init"),
+        e("PyEval_SetProfileAllThreads", [.installsAnyThreadCallback], arg: 0, "c-api/init (3.12)"),
+        e("PyEval_SetTraceAllThreads", [.installsAnyThreadCallback], arg: 0, "c-api/init (3.12)"),
+        e("PyCode_AddWatcher", [.installsDestroyCallback], arg: 0, "c-api/code: PyCode_AddWatcher"),
+        e("PyDict_AddWatcher", [.installsAnyThreadCallback], arg: 0, "c-api/dict"),
+        e("PyType_AddWatcher", [.installsAnyThreadCallback], arg: 0, "c-api/type"),
+        e("PyFunction_AddWatcher", [.installsAnyThreadCallback], arg: 0, "c-api/function"),
+        e("PyRefTracer_SetTracer", [.installsAnyThreadCallback], arg: 0, "c-api/init (3.13)"),
+        e("Py_AtExit", [.installsExitCallback], arg: 0, "c-api/sys: Py_AtExit"),
+        e("atexit", [.installsExitCallback], arg: 0, "C standard library"),
+        e("PyThread_start_new_thread", [.startsThread], arg: 0, "pythread.h"),
+        e("pthread_create", [.startsThread], arg: 2, "POSIX pthread_create(3)"),
+        e("_beginthreadex", [.startsThread], arg: 2, "Win32"),
+        e("CreateThread", [.startsThread], arg: 2, "Win32"),
+        e("PyUnstable_Module_SetGIL", [.setsModuleGIL], arg: 1, "c-api/module: PyUnstable_Module_SetGIL (3.13)"),
+        // Borrowed references from containers (howto/free-threading-extensions "Borrowed References")
+        r("PyList_GetItem", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyList_GetItemRef", "howto/free-threading-extensions"),
+        r("PyList_GET_ITEM", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyList_GetItemRef", "howto/free-threading-extensions"),
+        r("PyDict_GetItem", .borrowed, [.borrowsFromContainer, .mayCallPython], arg: 0, replacement: "PyDict_GetItemRef", "howto/free-threading-extensions"),
+        r("PyDict_GetItemWithError", .borrowed, [.borrowsFromContainer, .mayCallPython], arg: 0, replacement: "PyDict_GetItemRef", "howto/free-threading-extensions"),
+        r("PyDict_GetItemString", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyDict_GetItemStringRef", "howto/free-threading-extensions"),
+        r("_PyDict_GetItemStringWithError", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyDict_GetItemStringRef", "internal"),
+        r("PyDict_SetDefault", .borrowed, [.borrowsFromContainer, .mutatesContainer], arg: 0, replacement: "PyDict_SetDefaultRef", "howto/free-threading-extensions"),
+        e("PyDict_Next", [.borrowsFromContainer], arg: 0, "howto/free-threading-extensions: needs Py_BEGIN_CRITICAL_SECTION(dict)"),
+        r("PyWeakref_GetObject", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyWeakref_GetRef", "howto/free-threading-extensions"),
+        r("PyWeakref_GET_OBJECT", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyWeakref_GetRef", "howto/free-threading-extensions"),
+        r("PyImport_AddModule", .borrowed, [.borrowsFromContainer], replacement: "PyImport_AddModuleRef", "howto/free-threading-extensions"),
+        r("PyImport_AddModuleObject", .borrowed, [.borrowsFromContainer], replacement: "PyImport_AddModuleRef", "howto/free-threading-extensions"),
+        r("PyCell_GET", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyCell_Get", "howto/free-threading-extensions"),
+        // Strong-reference replacements (safe)
+        r("PyList_GetItemRef", .new, [], "c-api/list (3.13)"),
+        r("PyDict_GetItemRef", .new, [.mayCallPython], "c-api/dict (3.13)"),
+        r("PyDict_GetItemStringRef", .new, [], "c-api/dict (3.13)"),
+        r("PyDict_SetDefaultRef", .new, [.mutatesContainer], arg: 0, "c-api/dict (3.13)"),
+        r("PyWeakref_GetRef", .new, [], "c-api/weakref (3.13)"),
+        r("PyImport_AddModuleRef", .new, [], "c-api/import (3.13)"),
+        r("PyCell_Get", .new, [], "c-api/cell"),
+        // Tuples are immutable: borrowing from them is fine
+        r("PyTuple_GetItem", .borrowed, [], "c-api/tuple"),
+        r("PyTuple_GET_ITEM", .borrowed, [], "c-api/tuple"),
+        // Containers created fresh (unshared until published)
+        r("PyList_New", .new, [.createsContainer], "c-api/list"),
+        r("PyDict_New", .new, [.createsContainer], "c-api/dict"),
+        r("PyDict_Copy", .new, [.createsContainer], "c-api/dict"),
+        r("PySequence_List", .new, [.createsContainer, .mayCallPython], "c-api/sequence"),
+        r("PyList_GetSlice", .new, [.createsContainer], "c-api/list"),
+        e("PyObject_GetBuffer", [.pinsBuffer, .mayCallPython], arg: 1, "c-api/buffer: PyObject_GetBuffer"),
+        e("PyBuffer_Release", [], "c-api/buffer"),
+        // Container mutation (may drop the last reference to an element)
+        e("PyList_SetItem", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/list"),
+        e("PyList_SET_ITEM", [.mutatesContainer], arg: 0, "c-api/list"),
+        e("PyList_Append", [.mutatesContainer], arg: 0, "c-api/list"),
+        e("PyList_Insert", [.mutatesContainer], arg: 0, "c-api/list"),
+        e("PyList_SetSlice", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/list"),
+        e("PyList_Clear", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/list (3.13)"),
+        e("PyList_Sort", [.mutatesContainer, .mayCallPython], arg: 0, "c-api/list"),
+        e("PyList_Reverse", [.mutatesContainer], arg: 0, "c-api/list"),
+        e("PyDict_SetItem", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/dict"),
+        e("PyDict_SetItemString", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/dict"),
+        e("PyDict_DelItem", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/dict"),
+        e("PyDict_DelItemString", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/dict"),
+        e("PyDict_Pop", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/dict (3.13)"),
+        e("PyDict_PopString", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/dict (3.13)"),
+        e("PyDict_Clear", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/dict"),
+        e("PyDict_Update", [.mutatesContainer, .mayFreeObject, .mayCallPython], arg: 0, "c-api/dict"),
+        e("PyDict_Merge", [.mutatesContainer, .mayFreeObject, .mayCallPython], arg: 0, "c-api/dict"),
+        e("PyObject_SetItem", [.mutatesContainer, .mayFreeObject, .mayCallPython], arg: 0, "c-api/object"),
+        e("PyObject_DelItem", [.mutatesContainer, .mayFreeObject, .mayCallPython], arg: 0, "c-api/object"),
+        e("PySet_Add", [.mutatesContainer], arg: 0, "c-api/set"),
+        e("PySet_Discard", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/set"),
+        e("PySet_Clear", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/set"),
+        // Reference counting (c-api/refcounting)
+        e("Py_DECREF", [.mayFreeObject], arg: 0, "c-api/refcounting"),
+        e("Py_XDECREF", [.mayFreeObject], arg: 0, "c-api/refcounting"),
+        e("Py_CLEAR", [.mayFreeObject, .replacesReference], arg: 0, "c-api/refcounting: Py_CLEAR"),
+        e("Py_SETREF", [.mayFreeObject, .replacesReference], arg: 0, "c-api/refcounting: Py_SETREF (3.12 public)"),
+        e("Py_XSETREF", [.mayFreeObject, .replacesReference], arg: 0, "c-api/refcounting: Py_XSETREF"),
+        e("Py_INCREF", [], "c-api/refcounting"),
+        e("Py_XINCREF", [], "c-api/refcounting"),
+        r("Py_NewRef", .new, [], "c-api/refcounting"),
+        r("Py_XNewRef", .new, [], "c-api/refcounting"),
+        // Atomics (cpython/pyatomic.h, C11 stdatomic.h)
+        e("_Py_atomic_load_ptr", [.atomicAccess], arg: 0, "cpython/pyatomic.h"),
+        e("_Py_atomic_store_ptr", [.atomicAccess], arg: 0, "cpython/pyatomic.h"),
+        e("_Py_atomic_exchange_ptr", [.atomicAccess], arg: 0, "cpython/pyatomic.h"),
+        e("_Py_atomic_compare_exchange_ptr", [.atomicAccess], arg: 0, "cpython/pyatomic.h"),
+        e("_Py_atomic_load_ptr_acquire", [.atomicAccess], arg: 0, "cpython/pyatomic.h"),
+        e("_Py_atomic_store_ptr_release", [.atomicAccess], arg: 0, "cpython/pyatomic.h"),
+        e("_Py_atomic_load_ptr_relaxed", [.atomicAccess], arg: 0, "cpython/pyatomic.h"),
+        e("_Py_atomic_store_ptr_relaxed", [.atomicAccess], arg: 0, "cpython/pyatomic.h"),
+        e("FT_ATOMIC_LOAD_PTR", [.atomicAccess], arg: 0, "internal/pycore_pyatomic_ft_wrappers.h"),
+        e("FT_ATOMIC_STORE_PTR", [.atomicAccess], arg: 0, "internal/pycore_pyatomic_ft_wrappers.h"),
+        e("FT_ATOMIC_LOAD_PTR_ACQUIRE", [.atomicAccess], arg: 0, "internal/pycore_pyatomic_ft_wrappers.h"),
+        e("FT_ATOMIC_STORE_PTR_RELEASE", [.atomicAccess], arg: 0, "internal/pycore_pyatomic_ft_wrappers.h"),
+        e("atomic_load", [.atomicAccess], arg: 0, "C11 stdatomic.h"),
+        e("atomic_store", [.atomicAccess], arg: 0, "C11 stdatomic.h"),
+        e("atomic_exchange", [.atomicAccess], arg: 0, "C11 stdatomic.h"),
+        e("atomic_compare_exchange_strong", [.atomicAccess], arg: 0, "C11 stdatomic.h"),
+        e("atomic_load_explicit", [.atomicAccess], arg: 0, "C11 stdatomic.h"),
+        e("atomic_store_explicit", [.atomicAccess], arg: 0, "C11 stdatomic.h"),
+        e("__atomic_load_n", [.atomicAccess], arg: 0, "GCC builtins"),
+        e("__atomic_store_n", [.atomicAccess], arg: 0, "GCC builtins"),
+        e("__sync_val_compare_and_swap", [.atomicAccess], arg: 0, "GCC builtins"),
+        e("__sync_bool_compare_and_swap", [.atomicAccess], arg: 0, "GCC builtins"),
+        e("_PyOnceFlag_CallOnce", [.onceInit], arg: 0, "internal/pycore_lock.h"),
+        e("PyOnceFlag_CallOnce", [.onceInit], arg: 0, "internal"),
+    ]
+
+    public static let byName: [String: CAPIEntry] = {
+        var d: [String: CAPIEntry] = [:]
+        for x in entries { d[x.name] = x }
+        return d
+    }()
+
+    public static func lookup(_ name: String) -> CAPIEntry? { byName[name] }
+
+    /// Functions of the C API (or libc) that never free memory reachable from their arguments and
+    /// need no summary. Used to keep unknown-callee handling conservative only where it matters.
+    public static func isKnown(_ name: String) -> Bool { byName[name] != nil }
+}

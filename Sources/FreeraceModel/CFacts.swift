@@ -1,0 +1,293 @@
+import Foundation
+import FreeraceSyntax
+
+/// Extracts `FileFacts` from a parsed C/C++ file.
+public enum CFactExtractor {
+    public static func extract(_ file: ParsedFile) -> FileFacts {
+        var x = Extractor(file: file)
+        x.run()
+        return x.facts
+    }
+}
+
+struct Extractor {
+    let file: ParsedFile
+    var facts: FileFacts
+    var tree: SyntaxTree { file.tree }
+
+    init(file: ParsedFile) {
+        self.file = file
+        self.facts = FileFacts(path: file.source.path, language: file.source.language)
+    }
+
+    func pos(_ tok: Int32) -> Pos {
+        let l = file.location(of: tok)
+        return Pos(line: l.line, column: l.column)
+    }
+
+    func text(_ tok: Int32) -> String { file.text(tok) }
+
+    mutating func run() {
+        facts.functionCount = file.functions.count
+        facts.recoveredFunctions = file.functions.filter(\.recovered).count
+        for d in file.view.includes { facts.includes.append(Self.includeTarget(d)) }
+        for m in file.view.macros where m.active && m.parameters == nil {
+            if Self.isPlaceText(m.body) { facts.placeMacros[m.name] = Self.stripParens(m.body) }
+        }
+        facts.suppressions = Suppressions.parse(comments: file.view.comments.map {
+            (file.source.line(of: Int($0.start)), file.source.text(Int($0.start), $0.end), $0.atLineStart)
+        }, commentPrefix: "//")
+        for d in file.diagnostics { facts.warnings.append(d.message) }
+        visitDeclarations(file.root)
+    }
+
+    static func includeTarget(_ directive: String) -> String {
+        var s = Substring(directive)
+        if let q = s.firstIndex(where: { $0 == "\"" || $0 == "<" }) {
+            s = s[s.index(after: q)...]
+            if let e = s.firstIndex(where: { $0 == "\"" || $0 == ">" }) { s = s[..<e] }
+            return String(s)
+        }
+        return ""
+    }
+
+    static func stripParens(_ s: String) -> String {
+        var t = Substring(s)
+        while t.hasPrefix("("), t.hasSuffix(")") { t = t.dropFirst().dropLast() }
+        return String(t).replacingOccurrences(of: " ", with: "")
+    }
+
+    /// `a.b->c` (optionally parenthesized): a place a macro can stand for.
+    static func isPlaceText(_ body: String) -> Bool {
+        let s = stripParens(body)
+        guard let f = s.first, f.isLetter || f == "_" else { return false }
+        var hasAccess = false
+        var i = s.startIndex
+        while i < s.endIndex {
+            let c = s[i]
+            if c.isLetter || c.isNumber || c == "_" {
+                i = s.index(after: i)
+            } else if c == "." {
+                hasAccess = true
+                i = s.index(after: i)
+            } else if c == "-", s[s.index(after: i)...].hasPrefix("->") {
+                hasAccess = true
+                i = s.index(i, offsetBy: 2)
+            } else {
+                return false
+            }
+        }
+        return hasAccess
+    }
+
+    // MARK: declarations
+
+    mutating func visitDeclarations(_ n: Int32) {
+        for c in tree.children(n) {
+            switch tree[c].kind {
+            case .functionDef:
+                if let f = functionFacts(c) { facts.functions.append(f) }
+            case .declaration:
+                declaration(c, global: true)
+            case .linkageSpec, .namespaceDecl:
+                visitDeclarations(c)
+            default:
+                break
+            }
+        }
+    }
+
+    /// The base type named by a specifiers node.
+    func baseTypeName(_ spec: Int32) -> String {
+        let s = tree[spec]
+        if s.mainTok >= 0 { return text(s.mainTok) }
+        if let st = tree.child(spec, kind: .structSpec), tree[st].mainTok >= 0 { return text(tree[st].mainTok) }
+        return "int"
+    }
+
+    func typeRef(spec: Int32, declarator d: Int32?) -> TypeRef {
+        var t = TypeRef(name: baseTypeName(spec))
+        t.pointers = Int(tree[spec].flags)
+        t.isAtomic = tree[spec].aux & SpecifierBits.atomic != 0
+        if let d {
+            let dn = tree[d]
+            t.pointers += Int(dn.aux)
+            if let inner = tree.child(d, kind: .declarator) { t.pointers += Int(tree[inner].aux) }
+            t.isFunctionPointer = dn.flags & DeclaratorFlags.functionPointer != 0
+            t.isArray = dn.flags & DeclaratorFlags.array != 0
+                || tree.child(d, kind: .declarator).map { tree[$0].flags & DeclaratorFlags.array != 0 } == true
+        }
+        return t
+    }
+
+    mutating func declaration(_ decl: Int32, global: Bool) {
+        guard let spec = tree.child(decl, 0), tree[spec].kind == .specifiers else { return }
+        let bits = tree[spec].aux
+        let isTypedef = bits & SpecifierBits.typedef != 0
+        // struct definitions
+        var structTag: String?
+        var structIndex: Int?
+        if let st = tree.child(spec, kind: .structSpec), tree[st].flags & 2 != 0 {
+            let s = structFacts(st)
+            structTag = tree[st].mainTok >= 0 ? text(tree[st].mainTok) : nil
+            facts.structs.append(s)
+            structIndex = facts.structs.count - 1
+        }
+        for idn in tree.children(decl) where tree[idn].kind == .initDeclarator {
+            guard let d = tree.child(idn, 0), tree[d].kind == .declarator, tree[d].mainTok >= 0 else { continue }
+            let name = text(tree[d].mainTok)
+            let type = typeRef(spec: spec, declarator: d)
+            if isTypedef {
+                facts.typedefs[name] = type
+                if let i = structIndex {
+                    if structTag == nil, facts.structs[i].name.isEmpty { facts.structs[i].name = name }
+                    facts.structs[i].typedefNames.append(name)
+                }
+                continue
+            }
+            guard global else { continue }
+            if tree[d].flags & DeclaratorFlags.function != 0 { continue }  // prototype
+            var g = GlobalFacts(name: name, type: type, isStatic: bits & SpecifierBits.static != 0,
+                                isExtern: bits & SpecifierBits.extern != 0,
+                                isThreadLocal: bits & SpecifierBits.threadLocal != 0, initializer: nil,
+                                file: facts.path, pos: pos(tree[d].mainTok))
+            if let initNode = tree.child(idn, 1) { g.initializer = initValue(initNode) }
+            facts.globals.append(g)
+        }
+    }
+
+    func structFacts(_ st: Int32) -> StructFacts {
+        var fields: [FieldFact] = []
+        var isObject = false
+        var first = true
+        collectFields(st, into: &fields, isObject: &isObject, first: &first)
+        let name = tree[st].mainTok >= 0 ? text(tree[st].mainTok) : ""
+        return StructFacts(name: name, typedefNames: [], fields: fields, isPythonObject: isObject, file: facts.path,
+                           pos: pos(tree[st].firstTok))
+    }
+
+    func collectFields(_ st: Int32, into fields: inout [FieldFact], isObject: inout Bool, first: inout Bool) {
+        for fd in tree.children(st) {
+            let n = tree[fd]
+            if n.kind == .fieldDecl, n.flags == 1 {
+                let macro = text(n.mainTok)
+                if first, ["PyObject_HEAD", "PyObject_VAR_HEAD", "PyException_HEAD"].contains(macro) { isObject = true }
+                first = false
+                continue
+            }
+            guard n.kind == .fieldDecl || n.kind == .declaration, let spec = tree.child(fd, 0),
+                  tree[spec].kind == .specifiers else { continue }
+            let decls = tree.children(fd).filter { tree[$0].kind == .declarator || tree[$0].kind == .initDeclarator }
+            if decls.allSatisfy({ tree[$0].mainTok < 0 && tree[$0].kind == .declarator }),
+               let inner = tree.child(spec, kind: .structSpec) {
+                // anonymous struct/union member: its fields belong to the outer struct
+                collectFields(inner, into: &fields, isObject: &isObject, first: &first)
+                continue
+            }
+            for d0 in decls {
+                let d = tree[d0].kind == .initDeclarator ? (tree.child(d0, 0) ?? d0) : d0
+                guard tree[d].mainTok >= 0 else { continue }
+                let t = typeRef(spec: spec, declarator: d)
+                if first, t.pointers == 0, Self.objectBaseTypes.contains(t.name) { isObject = true }
+                first = false
+                fields.append(FieldFact(name: text(tree[d].mainTok), type: t))
+            }
+        }
+    }
+
+    /// A struct whose first member is one of these (by value) is a Python object.
+    static let objectBaseTypes: Set<String> = [
+        "PyObject", "PyVarObject", "PyListObject", "PyDictObject", "PyTupleObject", "PyTypeObject",
+        "PyHeapTypeObject", "PySetObject", "PyBaseExceptionObject", "PyUnicodeObject", "PyLongObject",
+        "PyBytesObject", "PyFloatObject", "PyArrayObject_fields", "PyByteArrayObject",
+    ]
+
+    func initValue(_ n: Int32) -> InitValue {
+        let node = tree[n]
+        if node.kind == .initList {
+            var entries: [InitEntry] = []
+            for c in tree.children(n) {
+                if tree[c].kind == .designatedInit {
+                    let kids = Array(tree.children(c))
+                    var designator: String?
+                    if let d = kids.first, tree[d].kind == .designatorField { designator = text(tree[d].mainTok) }
+                    let v = kids.last.map { initValue($0) } ?? .value(.unknown, text: "")
+                    entries.append(InitEntry(designator: designator, value: v, pos: pos(tree[c].firstTok)))
+                } else {
+                    entries.append(InitEntry(designator: nil, value: initValue(c), pos: pos(tree[c].firstTok)))
+                }
+            }
+            return .list(entries)
+        }
+        return .value(Self.constantValue(tree, file, n), text: file.text(node: n))
+    }
+
+    /// The value of an expression in an initializer (no function context): names, casts, addresses.
+    static func constantValue(_ tree: SyntaxTree, _ file: ParsedFile, _ n: Int32) -> Value {
+        let node = tree[n]
+        switch node.kind {
+        case .ident:
+            let name = file.text(node.mainTok)
+            if name == "NULL" || name == "nullptr" { return .null }
+            return .path(AccessPath(root: .global, name: name, rootType: nil, text: name))
+        case .cast:
+            if let operand = tree.child(n, 1) { return constantValue(tree, file, operand) }
+            return .unknown
+        case .paren:
+            if let inner = tree.child(n, 0) { return constantValue(tree, file, inner) }
+            return .unknown
+        case .prefix:
+            if let inner = tree.child(n, 0) {
+                let v = constantValue(tree, file, inner)
+                if file.tokens[Int(node.mainTok)].kind == .amp, let p = v.path { return .addressOf(p) }
+                return v
+            }
+            return .unknown
+        case .number:
+            return .literal(file.text(node: n))
+        case .string:
+            return .string
+        case .sizeofExpr:
+            return .literal(file.text(node: n))
+        default:
+            return .literal(file.text(node: n))
+        }
+    }
+
+    // MARK: functions
+
+    mutating func functionFacts(_ fn: Int32) -> FunctionFacts? {
+        let kids = Array(tree.children(fn))
+        guard kids.count >= 3, tree[kids[0]].kind == .specifiers, tree[kids[1]].kind == .declarator else { return nil }
+        let spec = kids[0]
+        let decl = kids[1]
+        guard tree[decl].mainTok >= 0 else { return nil }
+        let name = text(tree[decl].mainTok)
+        var params: [ParamFact] = []
+        if let pl = tree.child(decl, kind: .paramList) {
+            for p in tree.children(pl) where tree[p].kind == .paramDecl {
+                guard let ps = tree.child(p, 0), tree[ps].kind == .specifiers else { continue }
+                let pd = tree.child(p, 1)
+                let t = typeRef(spec: ps, declarator: pd)
+                if t.name == "void", t.pointers == 0, pd.map({ tree[$0].mainTok < 0 }) ?? true { continue }
+                let pname = pd.flatMap { tree[$0].mainTok >= 0 ? text(tree[$0].mainTok) : nil } ?? "_\(params.count)"
+                params.append(ParamFact(name: pname, type: t))
+            }
+        }
+        var ret = TypeRef(name: baseTypeName(spec))
+        ret.pointers = Int(tree[spec].flags) + Int(tree[decl].aux)
+        let body = kids.first { tree[$0].kind == .compound }
+        var f = FunctionFacts(name: name, file: facts.path, pos: pos(tree[decl].mainTok),
+                              isStatic: tree[spec].aux & SpecifierBits.static != 0, returnType: ret, params: params,
+                              locals: [:], regions: [], calls: [], ops: [], functionRefs: [],
+                              endPos: pos(tree[fn].lastTok), language: facts.language)
+        if let body {
+            var w = BodyWalker(x: self, function: f)
+            w.statement(body)
+            w.closeAll()
+            f = w.function
+            facts.declaresGILFree.append(contentsOf: w.gilFreeDeclarations)
+        }
+        return f
+    }
+}

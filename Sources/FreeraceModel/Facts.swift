@@ -1,0 +1,288 @@
+import FreeraceSyntax
+
+/// A C type as far as the analysis needs it: the base name (typedef name or struct tag or
+/// builtin), pointer levels, and a few flags.
+public struct TypeRef: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var name: String
+    public var pointers: Int
+    public var isFunctionPointer: Bool
+    public var isArray: Bool
+    public var isAtomic: Bool
+
+    public init(name: String, pointers: Int = 0, isFunctionPointer: Bool = false, isArray: Bool = false,
+                isAtomic: Bool = false) {
+        self.name = name
+        self.pointers = pointers
+        self.isFunctionPointer = isFunctionPointer
+        self.isArray = isArray
+        self.isAtomic = isAtomic
+    }
+
+    public var description: String { name + String(repeating: "*", count: pointers) }
+    public var isPyObjectPointer: Bool { name == "PyObject" && pointers == 1 }
+}
+
+/// A place in memory named by an expression: a root variable and a chain of fields, as in
+/// `self->keys->indices` (root `self`, fields `keys`, `indices`). Indexing and dereference keep
+/// the same path (the analysis does not distinguish elements).
+public struct AccessPath: Sendable, Hashable, Codable {
+    public enum Root: Sendable, Hashable, Codable {
+        case param(Int)
+        case local
+        case global
+        case unknown
+    }
+    public var root: Root
+    public var name: String
+    /// Declared type of the root, or the type it was cast to (`((T *)op)->f`).
+    public var rootType: TypeRef?
+    public var fields: [String]
+    /// Source text, for messages.
+    public var text: String
+
+    public init(root: Root, name: String, rootType: TypeRef?, fields: [String] = [], text: String) {
+        self.root = root
+        self.name = name
+        self.rootType = rootType
+        self.fields = fields
+        self.text = text
+    }
+
+    /// `name.f1.f2`: identity of the place, independent of spelling.
+    public var key: String { ([name] + fields).joined(separator: ".") }
+
+    public func appending(_ field: String, text: String) -> AccessPath {
+        var p = self
+        p.fields.append(field)
+        p.text = text
+        return p
+    }
+
+    public static func == (a: AccessPath, b: AccessPath) -> Bool {
+        a.root == b.root && a.name == b.name && a.fields == b.fields
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(name)
+        h.combine(fields)
+    }
+}
+
+/// The abstract value of an expression, enough to follow where pointers come from.
+public indirect enum Value: Sendable, Hashable, Codable {
+    /// The current content of a place (a variable or a field).
+    case path(AccessPath)
+    case addressOf(AccessPath)
+    /// The result of `calls[i]` of the enclosing function.
+    case call(Int)
+    case cast(TypeRef, Value)
+    /// Pointer arithmetic or indexing: the value points into the same memory as its base.
+    case offset(Value)
+    case choice([Value])
+    case null
+    case literal(String)
+    case string
+    case unknown
+
+    /// The value with casts and offsets removed.
+    public var stripped: Value {
+        switch self {
+        case .cast(_, let v), .offset(let v): return v.stripped
+        default: return self
+        }
+    }
+
+    /// The place whose content this value is, if it is one (through casts).
+    public var path: AccessPath? {
+        if case .path(let p) = stripped { return p }
+        return nil
+    }
+}
+
+/// Where in the code a fact was seen.
+public struct Pos: Sendable, Hashable, Codable, Comparable {
+    public var line: Int32
+    public var column: Int32
+    public init(line: Int, column: Int) {
+        self.line = Int32(truncatingIfNeeded: line)
+        self.column = Int32(truncatingIfNeeded: column)
+    }
+    public static func < (a: Pos, b: Pos) -> Bool { (a.line, a.column) < (b.line, b.column) }
+}
+
+/// A lock, critical section, GIL state or stop-the-world in force over a span of a function.
+public struct RegionFact: Sendable, Hashable, Codable {
+    public var kind: RegionKind
+    /// What it protects: the object of a critical section, the mutex of a lock (nil for GIL and stop-the-world).
+    public var subject: AccessPath?
+    public var subjects2: AccessPath?
+    public var begin: Pos
+    public var end: Pos
+    /// The macro or function that opened it (`Py_BEGIN_CRITICAL_SECTION`, `PyMutex_Lock`).
+    public var opener: String
+}
+
+/// A call site.
+public struct CallFact: Sendable, Codable {
+    /// The function called by name, or nil for a call through a pointer.
+    public var callee: String?
+    /// For a call through a pointer: the pointer's value.
+    public var target: Value?
+    public var args: [Value]
+    public var argTexts: [String]
+    public var pos: Pos
+    /// Indices into the function's `regions` active at the call.
+    public var regions: [Int]
+    /// Field paths read by the conditions of the `if`/`while` statements around the call.
+    public var guards: [AccessPath]
+    /// Whether the call's result is discarded, assigned, or used in an expression.
+    public var resultUse: ResultUse
+
+    public enum ResultUse: UInt8, Sendable, Codable { case discarded, assigned, used }
+}
+
+/// One step of a function body, in source order.
+public enum Op: Sendable, Codable {
+    /// `target = value` (compound assignments too).
+    case assign(target: AccessPath, value: Value, pos: Pos, regions: [Int])
+    /// A read of a field or a global.
+    case read(AccessPath, pos: Pos, regions: [Int])
+    /// `calls[i]` happens here.
+    case call(Int)
+    case ret(Value, pos: Pos)
+}
+
+public struct ParamFact: Sendable, Codable {
+    public var name: String
+    public var type: TypeRef
+}
+
+/// Everything the rules need about one function body.
+public struct FunctionFacts: Sendable, Codable {
+    public var name: String
+    public var file: String
+    public var pos: Pos
+    public var isStatic: Bool
+    public var returnType: TypeRef
+    public var params: [ParamFact]
+    public var locals: [String: TypeRef]
+    public var regions: [RegionFact]
+    public var calls: [CallFact]
+    public var ops: [Op]
+    /// Names of functions whose address is taken in this body (stored or passed, not called).
+    public var functionRefs: [FunctionRef]
+    /// End of the body.
+    public var endPos: Pos
+    public var language: Language
+    /// For Cython `with nogil` / Python functions etc.: extra facts from the other frontends.
+    public var attributes: [String] = []
+
+    public var location: Location { Location(path: file, line: Int(pos.line), column: Int(pos.column)) }
+    public func location(_ p: Pos) -> Location { Location(path: file, line: Int(p.line), column: Int(p.column)) }
+}
+
+/// A function named without being called: stored in a field or global, or passed as an argument.
+public struct FunctionRef: Sendable, Codable, Hashable {
+    public var name: String
+    /// Where it went: `interp->eval_frame`, or `arg 1 of _PyInterpreterState_SetEvalFrameFunc`.
+    public var destination: Destination
+    public var pos: Pos
+
+    public enum Destination: Sendable, Codable, Hashable {
+        case store(AccessPath)
+        case argument(callee: String, index: Int)
+        case other
+    }
+}
+
+public struct FieldFact: Sendable, Codable {
+    public var name: String
+    public var type: TypeRef
+}
+
+public struct StructFacts: Sendable, Codable {
+    /// Struct tag, or the typedef name for an anonymous struct.
+    public var name: String
+    public var typedefNames: [String]
+    public var fields: [FieldFact]
+    /// Starts with `PyObject_HEAD`, `PyObject_VAR_HEAD` or a `PyObject ob_base` member (a Python object).
+    public var isPythonObject: Bool
+    public var file: String
+    public var pos: Pos
+}
+
+/// An initializer, kept as a tree so tables can be read by their declared type.
+public indirect enum InitValue: Sendable, Codable {
+    case list([InitEntry])
+    case value(Value, text: String)
+
+    public var entries: [InitEntry] {
+        if case .list(let e) = self { return e }
+        return []
+    }
+    public var text: String? {
+        if case .value(_, let t) = self { return t }
+        return nil
+    }
+}
+
+public struct InitEntry: Sendable, Codable {
+    public var designator: String?
+    public var value: InitValue
+    public var pos: Pos
+}
+
+public struct GlobalFacts: Sendable, Codable {
+    public var name: String
+    public var type: TypeRef
+    public var isStatic: Bool
+    public var isExtern: Bool
+    public var isThreadLocal: Bool
+    public var initializer: InitValue?
+    public var file: String
+    public var pos: Pos
+}
+
+/// Facts about one file from any frontend.
+public struct FileFacts: Sendable, Codable {
+    public var path: String
+    public var language: Language
+    public var functions: [FunctionFacts] = []
+    public var structs: [StructFacts] = []
+    /// typedef name → type it names.
+    public var typedefs: [String: TypeRef] = [:]
+    public var globals: [GlobalFacts] = []
+    /// Object-like `#define NAME body` whose body is a place (`_PyRuntime.ceval.perf.code_arena`).
+    public var placeMacros: [String: String] = [:]
+    public var includes: [String] = []
+    public var suppressions: [Suppression] = []
+    /// Calls of `PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED)` and Cython's directive.
+    public var declaresGILFree: [Pos] = []
+    public var warnings: [String] = []
+    /// Parse health of this file.
+    public var functionCount = 0
+    public var recoveredFunctions = 0
+    /// Python/Cython: thread entry points (`threading.Thread(target=f)`).
+    public var threadTargets: [ThreadTarget] = []
+
+    public init(path: String, language: Language) {
+        self.path = path
+        self.language = language
+    }
+}
+
+public struct ThreadTarget: Sendable, Codable {
+    public var function: String
+    public var how: String
+    public var pos: Pos
+}
+
+/// `freerace: ignore[FR301, FR302] reason` on a line (or the line before), or `ignore-file[...]`.
+public struct Suppression: Sendable, Codable, Hashable {
+    public var line: Int
+    public var codes: [String]
+    public var fileLevel: Bool
+    public var reason: String
+    /// The line the suppression applies to (its own line if code precedes it, else the next).
+    public var appliesTo: Int
+}

@@ -1,0 +1,602 @@
+import Foundation
+import FreeraceSyntax
+
+/// Who may run a function, ordered from most to least constrained.
+/// module-init (once, at import) < teardown (last reference: dealloc, finalize, m_free) < any thread.
+public enum ThreadContext: Int, Sendable, Codable, Comparable {
+    case moduleInit = 0
+    case teardown = 1
+    case anyThread = 2
+    public static func < (a: ThreadContext, b: ThreadContext) -> Bool { a.rawValue < b.rawValue }
+
+    public var label: String {
+        switch self {
+        case .moduleInit: "module initialization"
+        case .teardown: "teardown (last reference)"
+        case .anyThread: "any thread"
+        }
+    }
+}
+
+/// A function the runtime (or another thread) can call directly.
+public struct EntryPoint: Sendable, Codable {
+    public enum Kind: String, Sendable, Codable {
+        case method, getter, setter, slot, moduleMethod, moduleExec, moduleInit, dealloc, gc, constructor
+        case callback, threadBody, destroyCallback, exitCallback, exported, pythonCallable
+    }
+    public var function: Int
+    public var kind: Kind
+    public var context: ThreadContext
+    /// Canonical struct name of `self`, when known.
+    public var selfType: String?
+    /// How a user reaches it: `MultiDict.getall()`, `tp_iternext of _ItemsIter`, `eval-frame hook`.
+    public var label: String
+    /// The table or call that registered it.
+    public var origin: Location?
+    /// The Python type it belongs to (`MultiDict`), when it is a method or slot.
+    public var pyType: String? = nil
+    /// How Python code triggers it: `getall`, `__next__`, `__getitem__`, `x` (attribute).
+    public var pythonSpelling: String? = nil
+
+    /// Python spelling of a type slot (`tp_iternext` → `__next__`).
+    public static func dunder(_ slot: String) -> String? {
+        let map: [String: String] = [
+            "tp_iternext": "__next__", "tp_iter": "__iter__", "tp_repr": "__repr__", "tp_str": "__str__",
+            "tp_hash": "__hash__", "tp_call": "__call__", "tp_richcompare": "__eq__", "tp_init": "__init__",
+            "tp_getattro": "__getattribute__", "tp_setattro": "__setattr__", "tp_descr_get": "__get__",
+            "tp_descr_set": "__set__", "mp_length": "__len__", "sq_length": "__len__",
+            "mp_subscript": "__getitem__", "sq_item": "__getitem__", "mp_ass_subscript": "__setitem__",
+            "sq_ass_item": "__setitem__", "sq_contains": "__contains__", "sq_concat": "__add__", "nb_add": "__add__",
+            "nb_subtract": "__sub__", "nb_and": "__and__", "nb_or": "__or__", "nb_xor": "__xor__",
+            "nb_bool": "__bool__", "nb_inplace_add": "__iadd__", "nb_inplace_or": "__ior__", "am_await": "__await__",
+            "am_aiter": "__aiter__", "am_anext": "__anext__", "bf_getbuffer": "__buffer__",
+        ]
+        return map[slot]
+    }
+}
+
+/// A module, with what it declares about the GIL.
+public struct ModuleInfo: Sendable, Codable {
+    public var name: String
+    public var file: String
+    /// The module declares free-threading support.
+    public var gilFree: Bool
+    /// Where and how it declares it (for the report).
+    public var declaration: String?
+}
+
+/// All files merged: symbols, types, tables, entry points and the call graph.
+public struct Program: Sendable {
+    public var files: [FileFacts]
+    public var functions: [FunctionFacts] = []
+    public var functionsByName: [String: [Int]] = [:]
+    public var structs: [String: StructFacts] = [:]
+    public var typedefs: [String: TypeRef] = [:]
+    public var globals: [String: GlobalFacts] = [:]
+    public var entryPoints: [EntryPoint] = []
+    public var modules: [ModuleInfo] = []
+    /// file path → index into `modules`.
+    public var moduleOfFile: [String: Int] = [:]
+    /// Resolved direct and indirect callees of each call site: `callTargets[f][callIndex]`.
+    public var callTargets: [[[Int]]] = []
+    public var callers: [[(function: Int, call: Int)]] = []
+    /// Functions stored into a place (owner.field or global), keyed by `placeKey`.
+    public var storedFunctions: [String: [(function: Int, ref: FunctionRef, from: Int)]] = [:]
+    public var includesOf: [String: Set<String>] = [:]
+    public let target: AnalysisTarget
+
+    public init(files: [FileFacts], target: AnalysisTarget) {
+        self.files = files
+        self.target = target
+        build()
+    }
+
+    // MARK: building
+
+    private mutating func build() {
+        for f in files {
+            for s in f.structs {
+                if !s.name.isEmpty, structs[s.name] == nil || structs[s.name]!.fields.isEmpty { structs[s.name] = s }
+                for t in s.typedefNames where structs[t] == nil || structs[t]!.fields.isEmpty { structs[t] = s }
+            }
+            for (k, v) in f.typedefs where typedefs[k] == nil { typedefs[k] = v }
+            for g in f.globals {
+                if let old = globals[g.name], old.initializer != nil, g.initializer == nil { continue }
+                globals[g.name] = g
+            }
+            for fn in f.functions {
+                functionsByName[fn.name, default: []].append(functions.count)
+                functions.append(fn)
+            }
+        }
+        buildIncludes()
+        buildCallGraph()
+        buildModules()
+        buildEntryPoints()
+    }
+
+    private mutating func buildIncludes() {
+        var byBase: [String: [String]] = [:]
+        for f in files { byBase[(f.path as NSString).lastPathComponent, default: []].append(f.path) }
+        for f in files {
+            var set = Set<String>()
+            for inc in f.includes where !inc.isEmpty {
+                let base = (inc as NSString).lastPathComponent
+                for cand in byBase[base] ?? [] where cand.hasSuffix(inc) || base == inc { set.insert(cand) }
+            }
+            includesOf[f.path] = set
+        }
+    }
+
+    /// Files reachable by `#include` from `path` (transitively), including itself.
+    public func includeClosure(_ path: String) -> Set<String> {
+        var seen: Set<String> = [path]
+        var stack = [path]
+        while let p = stack.popLast() {
+            for q in includesOf[p] ?? [] where seen.insert(q).inserted { stack.append(q) }
+        }
+        return seen
+    }
+
+    /// Picks the definition a call from `file` most likely reaches.
+    public func resolveFunction(_ name: String, from file: String) -> Int? {
+        guard let cands = functionsByName[name], !cands.isEmpty else { return nil }
+        if cands.count == 1 { return cands[0] }
+        if let same = cands.first(where: { functions[$0].file == file }) { return same }
+        let closure = includeClosure(file)
+        if let inc = cands.first(where: { closure.contains(functions[$0].file) }) { return inc }
+        if let ext = cands.first(where: { !functions[$0].isStatic }) { return ext }
+        return cands[0]
+    }
+
+    /// Key for a place that can hold a function pointer: `Owner.field` or a global name.
+    public func placeKey(_ p: AccessPath) -> String? {
+        if p.fields.isEmpty { return p.root == .global ? p.name : nil }
+        let owners = self.owners(of: p)
+        if let o = owners.last ?? nil { return "\(o).\(p.fields.last!)" }
+        return "?.\(p.fields.last!)"
+    }
+
+    private mutating func buildCallGraph() {
+        // functions stored into places: `interp->eval_frame = f`, `static T *slot = f`
+        for (fi, fn) in functions.enumerated() {
+            for r in fn.functionRefs {
+                guard let target = resolveFunction(r.name, from: fn.file) else { continue }
+                if case .store(let p) = r.destination, let key = placeKey(p) {
+                    storedFunctions[key, default: []].append((target, r, fi))
+                }
+            }
+        }
+        callTargets = functions.map { fn in
+            fn.calls.map { call -> [Int] in
+                if let name = call.callee {
+                    if let t = resolveFunction(name, from: fn.file) { return [t] }
+                    return []
+                }
+                if let t = call.target?.path, let key = placeKey(t) {
+                    return (storedFunctions[key] ?? []).map(\.function)
+                }
+                return []
+            }
+        }
+        callers = Array(repeating: [], count: functions.count)
+        for (fi, targets) in callTargets.enumerated() {
+            for (ci, ts) in targets.enumerated() {
+                for t in ts { callers[t].append((fi, ci)) }
+            }
+        }
+    }
+
+    // MARK: types
+
+    /// The struct a type name denotes, through typedefs.
+    public func structFor(_ typeName: String) -> StructFacts? {
+        var name = typeName
+        for _ in 0..<8 {
+            if let s = structs[name], !s.fields.isEmpty || s.isPythonObject { return s }
+            guard let t = typedefs[name], t.name != name else { return structs[name] }
+            name = t.name
+        }
+        return nil
+    }
+
+    /// A stable display name for a struct type: its typedef name if it has one.
+    public func canonicalType(_ typeName: String) -> String {
+        if let s = structFor(typeName) { return s.typedefNames.first ?? (s.name.isEmpty ? typeName : s.name) }
+        return typeName
+    }
+
+    public func fieldType(_ owner: String, _ field: String) -> TypeRef? {
+        structFor(owner)?.fields.first { $0.name == field }?.type
+    }
+
+    /// The owning struct (canonical name) of each field step of a path, nil where unknown.
+    public func owners(of p: AccessPath) -> [String?] {
+        var t: TypeRef? = p.rootType
+        if t == nil, p.root == .global { t = globals[p.name]?.type }
+        var out: [String?] = []
+        for f in p.fields {
+            guard let cur = t, structFor(cur.name) != nil else {
+                out.append(nil)
+                t = nil
+                continue
+            }
+            let owner = canonicalType(cur.name)
+            out.append(owner)
+            t = fieldType(cur.name, f)
+        }
+        return out
+    }
+
+    /// The canonical owner struct of the last field of a path.
+    public func lastOwner(_ p: AccessPath) -> String? {
+        guard !p.fields.isEmpty else { return nil }
+        return owners(of: p).last ?? nil
+    }
+
+    public func isPythonObject(_ typeName: String) -> Bool { structFor(typeName)?.isPythonObject ?? false }
+
+    // MARK: modules
+
+    private mutating func buildModules() {
+        // module definitions and their slots
+        for f in files {
+            var fileModules: [Int] = []
+            for g in f.globals where g.type.name == "PyModuleDef" && g.initializer != nil {
+                var info = ModuleInfo(name: g.name, file: f.path, gilFree: false, declaration: nil)
+                let entries = g.initializer?.entries ?? []
+                if let n = field(entries, "m_name", positional: 1)?.text { info.name = n.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+                if let slots = field(entries, "m_slots", positional: 5)?.text,
+                   let sg = globals[slotName(slots)], let decl = gilDeclaration(in: sg) {
+                    info.gilFree = true
+                    info.declaration = decl
+                }
+                modules.append(info)
+                fileModules.append(modules.count - 1)
+            }
+            if fileModules.isEmpty, f.functions.contains(where: { $0.name.hasPrefix("PyInit_") }) || !f.declaresGILFree.isEmpty {
+                let name = f.functions.first { $0.name.hasPrefix("PyInit_") }.map { String($0.name.dropFirst(7)) }
+                    ?? (f.path as NSString).lastPathComponent
+                modules.append(ModuleInfo(name: name, file: f.path, gilFree: false, declaration: nil))
+                fileModules.append(modules.count - 1)
+            }
+            // slot arrays not referenced from a PyModuleDef in this file, and SetGIL calls
+            for g in f.globals where g.type.name == "PyModuleDef_Slot" {
+                if let decl = gilDeclaration(in: g), let m = fileModules.first, !modules[m].gilFree {
+                    modules[m].gilFree = true
+                    modules[m].declaration = decl
+                }
+            }
+            if let p = f.declaresGILFree.first, let m = fileModules.first, !modules[m].gilFree {
+                modules[m].gilFree = true
+                modules[m].declaration = f.language == .cython || f.language == .python
+                    ? "`freethreading_compatible = True` (\(f.path):\(p.line))"
+                    : "PyUnstable_Module_SetGIL(..., Py_MOD_GIL_NOT_USED) at \(f.path):\(p.line)"
+            }
+            for m in fileModules { moduleOfFile[f.path] = m }
+        }
+        // other files: included by a module file, or in the same or a parent directory
+        for f in files where moduleOfFile[f.path] == nil {
+            if let m = modules.indices.first(where: { includeClosure(modules[$0].file).contains(f.path) }) {
+                moduleOfFile[f.path] = m
+                continue
+            }
+            var dir = (f.path as NSString).deletingLastPathComponent
+            for _ in 0..<3 {
+                let here = modules.indices.filter { (modules[$0].file as NSString).deletingLastPathComponent == dir }
+                if here.count == 1 {
+                    moduleOfFile[f.path] = here[0]
+                    break
+                }
+                if here.count > 1 {
+                    moduleOfFile[f.path] = here.first { modules[$0].gilFree } ?? here[0]
+                    break
+                }
+                let parent = (dir as NSString).deletingLastPathComponent
+                if parent == dir || parent.isEmpty { break }
+                dir = parent
+            }
+        }
+    }
+
+    func slotName(_ text: String) -> String {
+        text.trimmingCharacters(in: CharacterSet(charactersIn: "& ()"))
+    }
+
+    /// `{Py_mod_gil, Py_MOD_GIL_NOT_USED}` in a PyModuleDef_Slot array.
+    func gilDeclaration(in g: GlobalFacts) -> String? {
+        for e in g.initializer?.entries ?? [] {
+            let parts = e.value.entries
+            guard parts.count >= 2, parts[0].value.text == "Py_mod_gil", parts[1].value.text == "Py_MOD_GIL_NOT_USED"
+            else { continue }
+            return "{Py_mod_gil, Py_MOD_GIL_NOT_USED} in `\(g.name)` (\(g.file):\(e.pos.line))"
+        }
+        return nil
+    }
+
+    /// Whether free-threading rules apply to code in `file`, and why.
+    public func freeThreading(file: String) -> (applies: Bool, reason: String) {
+        switch target {
+        case .freeThreaded: return (true, "--target free-threaded")
+        case .gil: return (false, "--target gil")
+        case .auto:
+            if let m = moduleOfFile[file], modules[m].gilFree {
+                return (true, "module `\(modules[m].name)` declares \(modules[m].declaration ?? "Py_MOD_GIL_NOT_USED")")
+            }
+            return (false, "no Py_MOD_GIL_NOT_USED declaration")
+        }
+    }
+
+    // MARK: tables and entry points
+
+    /// An entry of an initializer by designator, or by position when not designated.
+    func field(_ entries: [InitEntry], _ name: String, positional: Int?) -> InitValue? {
+        if let d = entries.first(where: { $0.designator == name || $0.designator == "." + name }) { return d.value }
+        if entries.contains(where: { $0.designator != nil }) { return nil }
+        if let p = positional, p < entries.count { return entries[p].value }
+        return nil
+    }
+
+    /// The function an initializer value names, if any.
+    func functionNamed(_ v: InitValue?, from file: String) -> Int? {
+        guard case .value(let val, _)? = v else { return nil }
+        var s = val.stripped
+        if case .addressOf(let p) = s { s = .path(p) }
+        guard case .path(let p) = s, p.fields.isEmpty else { return nil }
+        return resolveFunction(p.name, from: file)
+    }
+
+    func globalNamed(_ v: InitValue?) -> String? {
+        guard case .value(let val, _)? = v else { return nil }
+        var s = val.stripped
+        if case .addressOf(let p) = s { s = .path(p) }
+        guard case .path(let p) = s, p.fields.isEmpty else { return nil }
+        return p.name
+    }
+
+    /// `sizeof(T)` → T.
+    func sizeofType(_ v: InitValue?) -> String? {
+        guard let t = v?.text, t.hasPrefix("sizeof") else { return nil }
+        let inner = t.dropFirst(6).trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+        let name = inner.replacingOccurrences(of: "struct ", with: "").trimmingCharacters(in: .whitespaces)
+        return name.isEmpty ? nil : canonicalType(name)
+    }
+
+    static let typeObjectFields = [
+        "ob_base", "tp_name", "tp_basicsize", "tp_itemsize", "tp_dealloc", "tp_vectorcall_offset", "tp_getattr",
+        "tp_setattr", "tp_as_async", "tp_repr", "tp_as_number", "tp_as_sequence", "tp_as_mapping", "tp_hash",
+        "tp_call", "tp_str", "tp_getattro", "tp_setattro", "tp_as_buffer", "tp_flags", "tp_doc", "tp_traverse",
+        "tp_clear", "tp_richcompare", "tp_weaklistoffset", "tp_iter", "tp_iternext", "tp_methods", "tp_members",
+        "tp_getset", "tp_base", "tp_dict", "tp_descr_get", "tp_descr_set", "tp_dictoffset", "tp_init", "tp_alloc",
+        "tp_new", "tp_free", "tp_is_gc", "tp_bases", "tp_mro", "tp_cache", "tp_subclasses", "tp_weaklist", "tp_del",
+        "tp_version_tag", "tp_finalize", "tp_vectorcall",
+    ]
+    static let slotTables: [String: [String]] = [
+        "PyMappingMethods": ["mp_length", "mp_subscript", "mp_ass_subscript"],
+        "PySequenceMethods": ["sq_length", "sq_concat", "sq_repeat", "sq_item", "was_sq_slice", "sq_ass_item",
+                              "was_sq_ass_slice", "sq_contains", "sq_inplace_concat", "sq_inplace_repeat"],
+        "PyNumberMethods": ["nb_add", "nb_subtract", "nb_multiply", "nb_remainder", "nb_divmod", "nb_power",
+                            "nb_negative", "nb_positive", "nb_absolute", "nb_bool", "nb_invert", "nb_lshift",
+                            "nb_rshift", "nb_and", "nb_xor", "nb_or", "nb_int", "nb_reserved", "nb_float",
+                            "nb_inplace_add", "nb_inplace_subtract", "nb_inplace_multiply", "nb_inplace_remainder",
+                            "nb_inplace_power", "nb_inplace_lshift", "nb_inplace_rshift", "nb_inplace_and",
+                            "nb_inplace_xor", "nb_inplace_or", "nb_floor_divide", "nb_true_divide",
+                            "nb_inplace_floor_divide", "nb_inplace_true_divide", "nb_index", "nb_matrix_multiply",
+                            "nb_inplace_matrix_multiply"],
+        "PyAsyncMethods": ["am_await", "am_aiter", "am_anext", "am_send"],
+        "PyBufferProcs": ["bf_getbuffer", "bf_releasebuffer"],
+    ]
+
+    /// The thread context and kind of a type slot.
+    static func slotContext(_ slot: String) -> (EntryPoint.Kind, ThreadContext)? {
+        switch slot {
+        case "tp_dealloc", "tp_finalize", "tp_del", "tp_free": return (.dealloc, .teardown)
+        case "tp_traverse", "tp_clear": return (.gc, .teardown)
+        case "tp_new", "tp_alloc": return (.constructor, .moduleInit)
+        case "tp_name", "tp_basicsize", "tp_itemsize", "tp_flags", "tp_doc", "tp_base", "tp_dict", "tp_bases",
+             "tp_mro", "tp_cache", "tp_subclasses", "tp_weaklist", "tp_version_tag", "tp_weaklistoffset",
+             "tp_dictoffset", "tp_vectorcall_offset", "tp_members", "tp_methods", "tp_getset", "tp_as_async",
+             "tp_as_number", "tp_as_sequence", "tp_as_mapping", "tp_as_buffer", "ob_base", "tp_is_gc":
+            return nil
+        default: return (.slot, .anyThread)
+        }
+    }
+
+    /// Globals in a stable order (file, position): dictionary order is not deterministic.
+    public var orderedGlobals: [GlobalFacts] {
+        globals.values.sorted { ($0.file, $0.pos) < ($1.file, $1.pos) }
+    }
+
+    private mutating func buildEntryPoints() {
+        var methodTableType: [String: String?] = [:]  // PyMethodDef/PyGetSetDef table → self type
+        var slotTableType: [String: String?] = [:]    // PyMappingMethods etc. → self type
+        var tableLabel: [String: String] = [:]       // method/slot table → Python type name
+        var typeLabel: [String: String] = [:]        // self type → Python type name (first seen)
+        var seen = Set<String>()
+        func add(_ e: EntryPoint) {
+            let key = "\(e.function)|\(e.kind)|\(e.label)"
+            if seen.insert(key).inserted { entryPoints.append(e) }
+        }
+        func loc(_ g: GlobalFacts, _ p: Pos) -> Location { Location(path: g.file, line: Int(p.line), column: Int(p.column)) }
+        func pyName(_ v: InitValue?) -> String? {
+            guard let t = v?.text, t.hasPrefix("\"") else { return nil }
+            let s = t.trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            return s.split(separator: ".").last.map(String.init) ?? s
+        }
+
+        // 1. Types: static PyTypeObject and PyType_Spec + PyType_Slot
+        for g in orderedGlobals where g.type.name == "PyTypeObject" && g.type.pointers == 0 {
+            let entries = g.initializer?.entries ?? []
+            guard !entries.isEmpty else { continue }
+            let t = sizeofType(field(entries, "tp_basicsize", positional: 2))
+            let name = pyName(field(entries, "tp_name", positional: 1)) ?? g.name
+            if let t, typeLabel[t] == nil { typeLabel[t] = name }
+            for (i, fname) in Self.typeObjectFields.enumerated() {
+                let v = field(entries, fname, positional: i)
+                switch fname {
+                case "tp_methods", "tp_getset":
+                    if let tbl = globalNamed(v), methodTableType[tbl] == nil {
+                        methodTableType[tbl] = t
+                        tableLabel[tbl] = name
+                    }
+                case "tp_as_mapping", "tp_as_sequence", "tp_as_number", "tp_as_async", "tp_as_buffer":
+                    if let tbl = globalNamed(v), slotTableType[tbl] == nil {
+                        slotTableType[tbl] = t
+                        tableLabel[tbl] = name
+                    }
+                default:
+                    guard let (kind, ctx) = Self.slotContext(fname), let fn = functionNamed(v, from: g.file) else { continue }
+                    add(EntryPoint(function: fn, kind: kind, context: ctx, selfType: t, label: "\(fname) of \(name)",
+                                   origin: loc(g, g.pos), pyType: name, pythonSpelling: EntryPoint.dunder(fname)))
+                }
+            }
+        }
+        for g in orderedGlobals where g.type.name == "PyType_Spec" {
+            let entries = g.initializer?.entries ?? []
+            let t = sizeofType(field(entries, "basicsize", positional: 1))
+            let name = pyName(field(entries, "name", positional: 0)) ?? g.name
+            guard let slots = globalNamed(field(entries, "slots", positional: 4)), let sg = globals[slots] else { continue }
+            if let t, typeLabel[t] == nil { typeLabel[t] = name }
+            for e in sg.initializer?.entries ?? [] {
+                let parts = e.value.entries
+                guard parts.count >= 2, let slotMacro = parts[0].value.text else { continue }
+                let slot = slotMacro.hasPrefix("Py_") ? String(slotMacro.dropFirst(3)) : slotMacro
+                if slot == "tp_methods" || slot == "tp_getset" {
+                    if let tbl = globalNamed(parts[1].value), methodTableType[tbl] == nil {
+                        methodTableType[tbl] = t
+                        tableLabel[tbl] = name
+                    }
+                    continue
+                }
+                guard let (kind, ctx) = Self.slotContext(slot), let fn = functionNamed(parts[1].value, from: sg.file)
+                else { continue }
+                add(EntryPoint(function: fn, kind: kind, context: ctx, selfType: t, label: "\(slot) of \(name)",
+                               origin: loc(sg, e.pos), pyType: name, pythonSpelling: EntryPoint.dunder(slot)))
+            }
+        }
+        // 2. Slot tables (mapping/sequence/number)
+        for g in orderedGlobals {
+            guard let fields = Self.slotTables[g.type.name], g.type.pointers == 0 else { continue }
+            let t = slotTableType[g.name] ?? nil
+            let owner = tableLabel[g.name] ?? t.flatMap { typeLabel[$0] } ?? g.name
+            let entries = g.initializer?.entries ?? []
+            for (i, fname) in fields.enumerated() {
+                guard let fn = functionNamed(field(entries, fname, positional: i), from: g.file) else { continue }
+                add(EntryPoint(function: fn, kind: .slot, context: .anyThread, selfType: t ?? selfTypeGuess(fn),
+                               label: "\(fname) of \(owner)", origin: loc(g, g.pos),
+                               pyType: tableLabel[g.name], pythonSpelling: EntryPoint.dunder(fname)))
+            }
+        }
+        // 3. Module definitions: methods, exec slots, free/clear
+        var moduleMethodTables = Set<String>()
+        for g in orderedGlobals where g.type.name == "PyModuleDef" {
+            let entries = g.initializer?.entries ?? []
+            if let m = globalNamed(field(entries, "m_methods", positional: 4)) { moduleMethodTables.insert(m) }
+            for (fname, pos) in [("m_traverse", 6), ("m_clear", 7), ("m_free", 8)] {
+                if let fn = functionNamed(field(entries, fname, positional: pos), from: g.file) {
+                    add(EntryPoint(function: fn, kind: fname == "m_traverse" ? .gc : .dealloc, context: .teardown,
+                                   selfType: nil, label: "\(fname) of module", origin: loc(g, g.pos)))
+                }
+            }
+        }
+        for g in orderedGlobals where g.type.name == "PyModuleDef_Slot" {
+            for e in g.initializer?.entries ?? [] {
+                let parts = e.value.entries
+                guard parts.count >= 2, parts[0].value.text == "Py_mod_exec",
+                      let fn = functionNamed(parts[1].value, from: g.file) else { continue }
+                add(EntryPoint(function: fn, kind: .moduleExec, context: .moduleInit, selfType: nil,
+                               label: "Py_mod_exec", origin: loc(g, e.pos)))
+            }
+        }
+        // 4. Method and getset tables
+        for g in orderedGlobals where g.type.name == "PyMethodDef" || g.type.name == "PyGetSetDef" {
+            let t = methodTableType[g.name] ?? nil
+            let owner = tableLabel[g.name]
+            let isModule = moduleMethodTables.contains(g.name) || (t == nil && g.name.lowercased().contains("module"))
+            for e in g.initializer?.entries ?? [] {
+                let parts = e.value.entries
+                guard !parts.isEmpty else { continue }
+                let name = pyName(field(parts, g.type.name == "PyMethodDef" ? "ml_name" : "name", positional: 0)) ?? "?"
+                if g.type.name == "PyMethodDef" {
+                    guard let fn = functionNamed(field(parts, "ml_meth", positional: 1), from: g.file) else { continue }
+                    let label = owner.map { "\($0).\(name)()" } ?? (isModule ? "\(name)()" : "\(name)()")
+                    add(EntryPoint(function: fn, kind: isModule ? .moduleMethod : .method, context: .anyThread,
+                                   selfType: isModule ? nil : (t ?? selfTypeGuess(fn)), label: label, origin: loc(g, e.pos),
+                                   pyType: owner, pythonSpelling: name))
+                } else {
+                    for (fname, pos, kind) in [("get", 1, EntryPoint.Kind.getter), ("set", 2, .setter)] {
+                        guard let fn = functionNamed(field(parts, fname, positional: pos), from: g.file) else { continue }
+                        let label = (owner.map { "\($0)." } ?? "") + name + (kind == .getter ? " (getter)" : " (setter)")
+                        add(EntryPoint(function: fn, kind: kind, context: .anyThread, selfType: t ?? selfTypeGuess(fn),
+                                       label: label, origin: loc(g, e.pos), pyType: owner, pythonSpelling: name))
+                    }
+                }
+            }
+        }
+        // 5. Single-phase init and callbacks registered at run time
+        for (fi, fn) in functions.enumerated() {
+            if fn.name.hasPrefix("PyInit_") {
+                add(EntryPoint(function: fi, kind: .moduleInit, context: .moduleInit, selfType: nil,
+                               label: "module initialization (\(fn.name))", origin: fn.location))
+            }
+            for r in fn.functionRefs {
+                guard case .argument(let callee, let index) = r.destination, let entry = CAPI.lookup(callee),
+                      entry.argument == index, let target = resolveFunction(r.name, from: fn.file) else { continue }
+                let at = fn.location(r.pos)
+                let fx = entry.effects
+                if fx.contains(.installsAnyThreadCallback) {
+                    let what = callee.contains("EvalFrame") ? "eval-frame hook" : "callback"
+                    add(EntryPoint(function: target, kind: .callback, context: .anyThread, selfType: nil,
+                                   label: "\(what) installed by \(callee)() in `\(fn.name)`", origin: at))
+                } else if fx.contains(.startsThread) {
+                    add(EntryPoint(function: target, kind: .threadBody, context: .anyThread, selfType: nil,
+                                   label: "thread started by \(callee)() in `\(fn.name)`", origin: at))
+                } else if fx.contains(.installsDestroyCallback) {
+                    add(EntryPoint(function: target, kind: .destroyCallback, context: .teardown, selfType: nil,
+                                   label: "destroy callback registered by \(callee)() in `\(fn.name)`", origin: at))
+                } else if fx.contains(.installsExitCallback) {
+                    add(EntryPoint(function: target, kind: .exitCallback, context: .teardown, selfType: nil,
+                                   label: "exit callback registered by \(callee)()", origin: at))
+                }
+            }
+            // stored eval-frame hooks: `interp->eval_frame = f`
+            for r in fn.functionRefs {
+                guard case .store(let p) = r.destination, p.fields.last == "eval_frame",
+                      let target = resolveFunction(r.name, from: fn.file) else { continue }
+                add(EntryPoint(function: target, kind: .callback, context: .anyThread, selfType: nil,
+                               label: "eval-frame hook stored into `\(p.text)` in `\(fn.name)`", origin: fn.location(r.pos)))
+            }
+        }
+        // 6. Python/Cython thread targets
+        for f in files {
+            for t in f.threadTargets {
+                guard let fn = resolveFunction(t.function, from: f.path) else { continue }
+                add(EntryPoint(function: fn, kind: .threadBody, context: .anyThread, selfType: nil,
+                               label: "thread target of \(t.how)", origin: Location(path: f.path, line: Int(t.pos.line), column: Int(t.pos.column))))
+            }
+        }
+        // 7. Exported functions nobody here calls: callable from other translation units
+        for (fi, fn) in functions.enumerated() where !fn.isStatic && callers[fi].isEmpty
+            && (fn.language == .c || fn.language == .cpp) && !fn.name.hasPrefix("PyInit_") && fn.name != "main" {
+            if entryPoints.contains(where: { $0.function == fi }) { continue }
+            add(EntryPoint(function: fi, kind: .exported, context: .anyThread, selfType: selfTypeGuess(fi),
+                           label: "`\(fn.name)` (exported, callable from other files)", origin: fn.location))
+        }
+        // 8. Python-callable functions from the Python/Cython frontends
+        for (fi, fn) in functions.enumerated() where fn.attributes.contains("python-callable") {
+            if entryPoints.contains(where: { $0.function == fi }) { continue }
+            add(EntryPoint(function: fi, kind: .pythonCallable, context: .anyThread, selfType: nil,
+                           label: "`\(fn.name)()`", origin: fn.location))
+        }
+        entryPoints.sort { ($0.function, $0.label) < ($1.function, $1.label) }
+    }
+
+    /// `self`'s type from a function's first parameter, when it points to a Python object struct.
+    func selfTypeGuess(_ fi: Int) -> String? {
+        guard let p = functions[fi].params.first, p.type.pointers == 1, isPythonObject(p.type.name) else { return nil }
+        return canonicalType(p.type.name)
+    }
+
+    /// The entry points of a function (it may have several).
+    public func entries(of fi: Int) -> [EntryPoint] { entryPoints.filter { $0.function == fi } }
+}

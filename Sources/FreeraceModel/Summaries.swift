@@ -1,0 +1,472 @@
+import FreeraceSyntax
+
+/// Where a pointer value comes from. Summaries speak in origins so that effects found in a
+/// callee (`htkeys_free` frees its parameter 0) become effects on the caller's data
+/// (`_md_resize` frees `MultiDictObject.keys`).
+public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible {
+    /// The content of field `field` of a struct `owner` (canonical name): any object of that type.
+    case field(String, String)
+    /// The content of a global place (`name` or `name.f1.f2`).
+    case global(String)
+    /// Parameter `k` with a field path (`[]` for the parameter itself).
+    case param(Int, [String])
+    /// Memory returned by an allocation or mapping call: function index and call index.
+    case alloc(Int, Int)
+    /// Frames of other threads (`_PyThread_CurrentFrames`, `sys._current_frames()`).
+    case foreignFrames
+    /// Thread states of other threads (`PyInterpreterState_ThreadHead`/`PyThreadState_Next`).
+    case foreignThread
+    /// A container created in the function (not yet shared).
+    case freshContainer
+
+    public var description: String {
+        switch self {
+        case .field(let o, let f): "\(o).\(f)"
+        case .global(let g): g
+        case .param(let k, let fs): (["param\(k)"] + fs).joined(separator: ".")
+        case .alloc(let f, let c): "alloc(\(f):\(c))"
+        case .foreignFrames: "foreign frames"
+        case .foreignThread: "foreign thread state"
+        case .freshContainer: "fresh container"
+        }
+    }
+}
+
+public enum GILState: UInt8, Sendable, Codable {
+    /// Whatever the caller has.
+    case inherit
+    /// Inside `Py_BEGIN_ALLOW_THREADS` (or after `PyEval_SaveThread`).
+    case released
+    /// Explicitly re-acquired (`Py_BLOCK_THREADS`, `PyGILState_Ensure`).
+    case held
+}
+
+/// One step of a trace: a call or the event itself, in a function.
+public struct Step: Sendable, Codable, Hashable {
+    public var function: Int
+    public var pos: Pos
+    public var what: String
+}
+
+public enum EffectKind: UInt8, Sendable, Codable, Hashable {
+    case free, unmap, read, write, exec, frameRead, borrow
+}
+
+/// Something a function does (itself or through callees), with the context it happens in.
+public struct Effect: Sendable, Codable {
+    public var kind: EffectKind
+    public var origin: Origin
+    /// Lock keys held (`cs:MultiDictObject`, `mutex:state.lock`, `stw`), sorted.
+    public var locks: [String]
+    public var gil: GILState
+    /// Field names read by the conditions guarding the event (`refcount`).
+    public var guards: [String]
+    /// From the function whose summary holds the effect down to the event; the last step is the event.
+    public var chain: [Step]
+    /// The API or expression involved (`PyMem_Free`, `self->keys`).
+    public var detail: String
+}
+
+/// What a function does, as seen by its callers.
+public struct Summary: Sendable {
+    public var effects: [Effect] = []
+    public var returns: Set<Origin> = []
+}
+
+/// Per-function facts precomputed for origin resolution.
+struct FunctionIndex {
+    /// local name → (op index, value) of each assignment, in order.
+    var assigns: [String: [(op: Int, value: Value)]] = [:]
+    /// local name → (op index, call index, arg index) where `&local` is passed to a call.
+    var outParams: [String: [(op: Int, call: Int, arg: Int)]] = [:]
+    /// call index → op index.
+    var opOfCall: [Int] = []
+
+    init(_ f: FunctionFacts) {
+        opOfCall = Array(repeating: 0, count: f.calls.count)
+        for (i, op) in f.ops.enumerated() {
+            switch op {
+            case .assign(let t, let v, _, _):
+                if t.root == .local, t.fields.isEmpty { assigns[t.name, default: []].append((i, v)) }
+            case .call(let c):
+                opOfCall[c] = i
+                for (ai, a) in f.calls[c].args.enumerated() {
+                    var s = a
+                    while case .cast(_, let inner) = s { s = inner }
+                    if case .addressOf(let p) = s, p.root == .local, p.fields.isEmpty {
+                        outParams[p.name, default: []].append((i, c, ai))
+                    }
+                }
+            default: break
+            }
+        }
+    }
+}
+
+/// Computes summaries bottom-up over the call graph, on demand, memoized; recursion through a
+/// cycle sees the partial (empty) summary of the function in progress. Only effects of `kinds`
+/// whose origin passes `keep` are kept, so each client pays for what it asks.
+public final class SummaryEngine {
+    public let program: Program
+    let kinds: Set<EffectKind>
+    let keep: (EffectKind, Origin) -> Bool
+    private var memo: [Int: Summary] = [:]
+    private var inProgress = Set<Int>()
+    private var indexes: [Int: FunctionIndex] = [:]
+    /// Maximum effects kept per (kind, origin) with distinct lock context.
+    let perKey = 3
+    let maxChain = 10
+
+    public init(program: Program, kinds: Set<EffectKind>, keep: @escaping (EffectKind, Origin) -> Bool = { _, _ in true }) {
+        self.program = program
+        self.kinds = kinds
+        self.keep = keep
+    }
+
+    func index(_ f: Int) -> FunctionIndex {
+        if let i = indexes[f] { return i }
+        let i = FunctionIndex(program.functions[f])
+        indexes[f] = i
+        return i
+    }
+
+    // MARK: origins
+
+    /// Origins of a value at op `at` of function `f`.
+    public func origins(_ f: Int, _ v: Value, at: Int, depth: Int = 0) -> Set<Origin> {
+        guard depth < 12 else { return [] }
+        switch v {
+        case .path(let p), .addressOf(let p):
+            return origins(f, path: p, at: at, depth: depth + 1)
+        case .cast(_, let inner), .offset(let inner):
+            return origins(f, inner, at: at, depth: depth + 1)
+        case .choice(let vs):
+            var out = Set<Origin>()
+            for x in vs { out.formUnion(origins(f, x, at: at, depth: depth + 1)) }
+            return out
+        case .call(let c):
+            return callResultOrigins(f, c, depth: depth + 1)
+        default:
+            return []
+        }
+    }
+
+    /// Origins of the content of a place.
+    public func origins(_ f: Int, path p: AccessPath, at: Int, depth: Int = 0) -> Set<Origin> {
+        guard depth < 12 else { return [] }
+        var out = Set<Origin>()
+        switch p.root {
+        case .param(let k):
+            out.insert(.param(k, p.fields))
+        case .global:
+            out.insert(.global(p.key))
+        case .local:
+            let idx = index(f)
+            let fn = program.functions[f]
+            if let last = idx.assigns[p.name]?.last(where: { $0.op < at }) {
+                if p.fields.isEmpty {
+                    out.formUnion(origins(f, last.value, at: last.op, depth: depth + 1))
+                } else if var q = placeOf(last.value) {
+                    // `it = self->md; it->keys` is `self->md->keys`
+                    if q.fields.isEmpty, p.rootType != nil, q.rootType?.name == "PyObject" || q.rootType == nil {
+                        q.rootType = p.rootType
+                    }
+                    q.fields += p.fields
+                    q.text = p.text
+                    out.formUnion(origins(f, path: q, at: last.op, depth: depth + 1))
+                } else {
+                    let base = origins(f, last.value, at: last.op, depth: depth + 1)
+                    out.formUnion(base.filter { $0 == .foreignFrames || $0 == .foreignThread })
+                }
+            }
+            // out-parameters: `PyDict_Next(frames, &pos, &key, &frame)`
+            if p.fields.isEmpty, let outs = idx.outParams[p.name] {
+                for o in outs where o.op < at || at == Int.max {
+                    let call = fn.calls[o.call]
+                    if let name = call.callee, Self.isContainerAccess(name), let c0 = call.args.first {
+                        let base = origins(f, c0, at: o.op, depth: depth + 1)
+                        out.formUnion(base.filter { $0 == .foreignFrames || $0 == .foreignThread })
+                    }
+                }
+            }
+        case .unknown:
+            break
+        }
+        if !p.fields.isEmpty, let owner = program.lastOwner(p) {
+            out.insert(.field(owner, p.fields.last!))
+        }
+        return out
+    }
+
+    func placeOf(_ v: Value) -> AccessPath? {
+        switch v {
+        case .path(let p): return p
+        case .cast(let t, let inner):
+            guard var p = placeOf(inner) else { return nil }
+            if p.fields.isEmpty, t.pointers > 0, t.name != "void", t.name != "char" { p.rootType = t }
+            return p
+        case .offset(let inner): return placeOf(inner)
+        default: return nil
+        }
+    }
+
+    /// APIs whose result (or out-parameters) are elements of their first argument.
+    static func isContainerAccess(_ name: String) -> Bool {
+        name.hasPrefix("PyDict_") || name.hasPrefix("PyList_") || name.hasPrefix("PyTuple_")
+            || name.hasPrefix("PySequence_") || name.hasPrefix("PyMapping_") || name == "PyIter_Next"
+            || name == "PyObject_GetIter" || name == "PyObject_GetItem" || name == "Py_NewRef" || name == "Py_XNewRef"
+            || name == "PyIter_NextItem"
+    }
+
+    func callResultOrigins(_ f: Int, _ c: Int, depth: Int) -> Set<Origin> {
+        let fn = program.functions[f]
+        let call = fn.calls[c]
+        let at = index(f).opOfCall[c]
+        if let name = call.callee, let api = CAPI.lookup(name) {
+            let fx = api.effects
+            if fx.contains(.allocatesMemory) || fx.contains(.mapsMemory) { return [.alloc(f, c)] }
+            if fx.contains(.foreignThreadSource) {
+                return name.contains("Frames") || name.contains("Exceptions") ? [.foreignFrames] : [.foreignThread]
+            }
+            if fx.contains(.createsContainer) { return [.freshContainer] }
+            if fx.contains(.readsFrame), let a = api.argument, a < call.args.count {
+                let base = origins(f, call.args[a], at: at, depth: depth + 1)
+                if base.contains(.foreignFrames) || base.contains(.foreignThread) { return [.foreignFrames] }
+                return []
+            }
+        }
+        if let name = call.callee, Self.isContainerAccess(name), let c0 = call.args.first {
+            return origins(f, c0, at: at, depth: depth + 1).filter { $0 == .foreignFrames || $0 == .foreignThread }
+        }
+        var out = Set<Origin>()
+        for g in program.callTargets[f][c] {
+            for o in summary(g).returns {
+                out.formUnion(substitute(o, f: f, call: c, depth: depth + 1))
+            }
+        }
+        return out
+    }
+
+    /// A callee's origin seen from the caller: parameters become the caller's argument origins.
+    func substitute(_ o: Origin, f: Int, call c: Int, depth: Int) -> Set<Origin> {
+        guard case .param(let j, let fs) = o else { return [o] }
+        let call = program.functions[f].calls[c]
+        guard j < call.args.count else { return [] }
+        let at = index(f).opOfCall[c]
+        let arg = call.args[j]
+        if fs.isEmpty { return origins(f, arg, at: at, depth: depth) }
+        var a = arg
+        if case .addressOf(let p) = a.stripped { a = .path(p) }
+        if var q = placeOf(a) {
+            q.fields += fs
+            return origins(f, path: q, at: at, depth: depth)
+        }
+        return []
+    }
+
+    // MARK: lock context
+
+    /// Lock keys of the regions active at a point.
+    public func lockKeys(_ f: Int, regions: [Int]) -> [String] {
+        let fn = program.functions[f]
+        var keys = Set<String>()
+        for r in regions {
+            let reg = fn.regions[r]
+            switch reg.kind {
+            case .criticalSection, .criticalSection2, .criticalSectionMutex:
+                keys.insert(csKey(reg.subject))
+                if let s2 = reg.subjects2 { keys.insert(csKey(s2)) }
+            case .mutex:
+                keys.insert("mutex:" + (reg.subject.flatMap { program.placeKey($0) } ?? reg.subject?.text ?? "?"))
+            case .stopTheWorld:
+                keys.insert("stw")
+            case .gilReleased, .gilHeldAgain:
+                break
+            }
+        }
+        return keys.sorted()
+    }
+
+    func csKey(_ subject: AccessPath?) -> String {
+        guard let s = subject else { return "cs:?" }
+        var t: TypeRef?
+        if s.fields.isEmpty { t = s.rootType } else if let o = program.lastOwner(s) {
+            t = program.fieldType(o, s.fields.last!)
+        }
+        guard let ty = t, ty.name != "PyObject", ty.name != "void" else { return "cs:?" }
+        return "cs:" + program.canonicalType(ty.name)
+    }
+
+    public func gilState(_ f: Int, regions: [Int]) -> GILState {
+        let fn = program.functions[f]
+        for r in regions.reversed() {
+            switch fn.regions[r].kind {
+            case .gilReleased: return .released
+            case .gilHeldAgain: return .held
+            default: continue
+            }
+        }
+        return .inherit
+    }
+
+    /// Whether two lock sets share a lock (critical sections on an unknown type match any).
+    public static func shareLock(_ a: [String], _ b: [String]) -> Bool {
+        if a.contains("stw") || b.contains("stw") { return true }
+        for x in a {
+            for y in b {
+                if x == y { return true }
+                if x.hasPrefix("cs:"), y.hasPrefix("cs:"), x == "cs:?" || y == "cs:?" { return true }
+            }
+        }
+        return false
+    }
+
+    // MARK: summaries
+
+    public func summary(_ f: Int) -> Summary {
+        if let s = memo[f] { return s }
+        if inProgress.contains(f) { return Summary() }
+        inProgress.insert(f)
+        let s = compute(f)
+        inProgress.remove(f)
+        memo[f] = s
+        return s
+    }
+
+    private struct Key: Hashable {
+        var kind: EffectKind
+        var origin: Origin
+    }
+
+    private func compute(_ f: Int) -> Summary {
+        let fn = program.functions[f]
+        var out = Summary()
+        var byKey: [Key: [Int]] = [:]
+        func add(_ e: Effect) {
+            guard kinds.contains(e.kind), keep(e.kind, e.origin) else { return }
+            let k = Key(kind: e.kind, origin: e.origin)
+            var list = byKey[k] ?? []
+            if list.count >= perKey { return }
+            if list.contains(where: { out.effects[$0].locks == e.locks && out.effects[$0].gil == e.gil }) { return }
+            out.effects.append(e)
+            list.append(out.effects.count - 1)
+            byKey[k] = list
+        }
+        func guardNames(_ call: CallFact) -> [String] { Array(Set(call.guards.compactMap(\.fields.last))).sorted() }
+
+        for (i, op) in fn.ops.enumerated() {
+            switch op {
+            case .read(let p, let pos, let regions):
+                guard kinds.contains(.read) || kinds.contains(.frameRead) else { continue }
+                let locks = lockKeys(f, regions: regions)
+                let gil = gilState(f, regions: regions)
+                if kinds.contains(.read) {
+                    for o in origins(f, path: p, at: i) {
+                        add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
+                                   chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], detail: p.text))
+                    }
+                }
+                if kinds.contains(.frameRead), let last = p.fields.last, Self.frameFields.contains(last) {
+                    var base = p
+                    base.fields.removeLast()
+                    for o in origins(f, path: base, at: i) where o == .foreignFrames || o == .foreignThread || isParamRoot(o) {
+                        add(Effect(kind: .frameRead, origin: o, locks: locks, gil: gil, guards: [],
+                                   chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], detail: p.text))
+                    }
+                }
+            case .assign(let t, _, let pos, let regions):
+                guard kinds.contains(.write) else { continue }
+                let locks = lockKeys(f, regions: regions)
+                for o in origins(f, path: t, at: i) where !(t.root == .local && t.fields.isEmpty) {
+                    add(Effect(kind: .write, origin: o, locks: locks, gil: gilState(f, regions: regions), guards: [],
+                               chain: [Step(function: f, pos: pos, what: "writes `\(t.text)`")], detail: t.text))
+                }
+            case .call(let c):
+                let call = fn.calls[c]
+                let locks = lockKeys(f, regions: call.regions)
+                let gil = gilState(f, regions: call.regions)
+                // direct effects from the C-API table
+                if let name = call.callee, let api = CAPI.lookup(name) {
+                    let fx = api.effects
+                    if let a = api.argument, a < call.args.count {
+                        let argOrigins = origins(f, call.args[a], at: i)
+                        let text = a < call.argTexts.count ? call.argTexts[a] : ""
+                        if fx.contains(.freesMemory) {
+                            for o in argOrigins {
+                                add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: guardNames(call),
+                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
+                            }
+                        }
+                        if fx.contains(.unmapsMemory) {
+                            for o in argOrigins {
+                                add(Effect(kind: .unmap, origin: o, locks: locks, gil: gil, guards: guardNames(call),
+                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
+                            }
+                        }
+                        if fx.contains(.readsFrame) {
+                            for o in argOrigins where o == .foreignFrames || o == .foreignThread || isParamRoot(o) {
+                                add(Effect(kind: .frameRead, origin: o, locks: locks, gil: gil, guards: [],
+                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
+                            }
+                        }
+                        if fx.contains(.borrowsFromContainer) {
+                            for o in argOrigins {
+                                add(Effect(kind: .borrow, origin: o, locks: locks, gil: gil, guards: [],
+                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
+                            }
+                        }
+                    }
+                }
+                // calls through pointers execute what they point to
+                if let target = call.target, kinds.contains(.exec) {
+                    for o in origins(f, target, at: i) {
+                        add(Effect(kind: .exec, origin: o, locks: locks, gil: gil, guards: [],
+                                   chain: [Step(function: f, pos: call.pos, what: "calls through `\(Self.text(target))`")],
+                                   detail: Self.text(target)))
+                    }
+                }
+                // callee effects, lifted
+                for g in program.callTargets[f][c] where g != f {
+                    let gname = program.functions[g].name
+                    for e in summary(g).effects {
+                        for o in substitute(e.origin, f: f, call: c, depth: 0) {
+                            var l = e
+                            l.origin = o
+                            l.locks = Array(Set(e.locks).union(locks)).sorted()
+                            if l.gil == .inherit { l.gil = gil }
+                            l.guards = Array(Set(e.guards).union(guardNames(call))).sorted()
+                            if e.chain.count < maxChain {
+                                l.chain = [Step(function: f, pos: call.pos, what: "calls `\(gname)`")] + e.chain
+                            }
+                            add(l)
+                        }
+                    }
+                }
+            case .ret(let v, _):
+                out.returns.formUnion(origins(f, v, at: i))
+            }
+        }
+        return out
+    }
+
+    func isParamRoot(_ o: Origin) -> Bool {
+        if case .param(_, let fs) = o { return fs.isEmpty }
+        return false
+    }
+
+    /// Fields of frames and thread states whose reads walk another thread's stack.
+    public static let frameFields: Set<String> = [
+        "f_back", "f_code", "f_locals", "f_globals", "f_lineno", "f_lasti", "f_trace", "f_builtins", "f_executable",
+        "frame", "cframe", "current_frame", "previous", "f_funcobj", "prev_instr", "instr_ptr", "f_frame",
+        "datastack_top", "tb_frame", "tb_next", "curexc_traceback",
+    ]
+
+    static func text(_ v: Value) -> String {
+        switch v {
+        case .path(let p): return p.text
+        case .addressOf(let p): return "&" + p.text
+        case .cast(_, let i), .offset(let i): return text(i)
+        default: return "?"
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import FreeraceModel
+import FreeraceSyntax
+
+public enum Severity: String, Sendable, Codable, Comparable {
+    case error, warning, note
+    private var rank: Int {
+        switch self {
+        case .error: 0
+        case .warning: 1
+        case .note: 2
+        }
+    }
+    public static func < (a: Severity, b: Severity) -> Bool { a.rank < b.rank }
+}
+
+/// One step of a finding's explanation, anchored in the code and labelled by thread.
+public struct Note: Sendable, Codable, Hashable {
+    public var location: Location
+    public var message: String
+    /// `A` or `B` for the two parties of a race; nil for context notes.
+    public var thread: String?
+
+    public init(location: Location, message: String, thread: String? = nil) {
+        self.location = location
+        self.message = message
+        self.thread = thread
+    }
+}
+
+/// What `freerace repro` needs to build a stress test for a finding.
+public struct ReproHint: Sendable, Codable, Hashable {
+    /// Python module that holds the code (import name), when known.
+    public var module: String?
+    /// Python type whose instances are shared (`MultiDict`).
+    public var typeName: String?
+    /// Methods or slots that free/mutate (thread B) and that read (thread A), as Python spellings.
+    public var mutators: [String]
+    public var readers: [String]
+    /// The scenario: `object-mutate-vs-read`, `trampoline-toggle`, `frame-sampler`, `container-mutate-vs-borrow`, `gil-released-buffer`.
+    public var scenario: String
+}
+
+/// A problem found by a rule.
+public struct Finding: Sendable, Codable, Hashable {
+    public var id: String
+    public var code: String
+    public var name: String
+    public var severity: Severity
+    public var message: String
+    public var function: String
+    public var location: Location
+    public var notes: [Note]
+    public var why: String
+    public var help: String
+    /// The rule's stable identity of the root cause (no line numbers), used for ids and baselines.
+    public var key: String
+    public var repro: ReproHint?
+    /// Result of `freerace repro --run`, when one was recorded.
+    public var reproOutcome: String?
+
+    public init(code: String, name: String, severity: Severity = .warning, message: String, function: String,
+                location: Location, notes: [Note], why: String, help: String, key: String, repro: ReproHint? = nil) {
+        self.code = code
+        self.name = name
+        self.severity = severity
+        self.message = message
+        self.function = function
+        self.location = location
+        self.notes = notes
+        self.why = why
+        self.help = help
+        self.key = key
+        self.repro = repro
+        self.id = Finding.makeID(code: code, path: location.path, key: key)
+    }
+
+    /// Stable across runs and unrelated edits: code, file and the rule's key — never line numbers.
+    public static func makeID(code: String, path: String, key: String) -> String {
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        for b in "\(code)|\(path)|\(key)".utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return "\(code)-" + String(h, radix: 16).leftPadded(16)
+    }
+}
+
+extension String {
+    func leftPadded(_ n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
+}

@@ -1,0 +1,93 @@
+import FreeraceModel
+import FreeraceSyntax
+
+public enum Maturity: String, Sendable, Codable { case preview, stable }
+
+/// A rule's documentation, printed by `freerace explain` and rendered to `docs/rules/`.
+public struct RuleDoc: Sendable {
+    public var whatItDoes: String
+    public var whyIsThisBad: String
+    public var example: String
+    public var useInstead: String
+    public var knownLimitations: String
+    public var references: [String]
+
+    public init(whatItDoes: String, whyIsThisBad: String, example: String, useInstead: String,
+                knownLimitations: String, references: [String]) {
+        self.whatItDoes = whatItDoes
+        self.whyIsThisBad = whyIsThisBad
+        self.example = example
+        self.useInstead = useInstead
+        self.knownLimitations = knownLimitations
+        self.references = references
+    }
+}
+
+/// A rule: static metadata and a check over the program.
+public protocol Rule: Sendable {
+    var code: String { get }
+    var name: String { get }
+    var summary: String { get }
+    var maturity: Maturity { get }
+    var languages: [Language] { get }
+    var doc: RuleDoc { get }
+    func check(_ context: RuleContext) -> [Finding]
+}
+
+extension Rule {
+    /// A finding of this rule with its metadata filled in.
+    func finding(message: String, function: String, location: Location, notes: [Note], why: String, help: String,
+                 key: String, severity: Severity = .warning, repro: ReproHint? = nil) -> Finding {
+        Finding(code: code, name: name, severity: severity, message: message, function: function, location: location,
+                notes: notes, why: why, help: help, key: key, repro: repro)
+    }
+}
+
+/// What rules read: the program and summary engines built once and shared.
+public final class RuleContext {
+    public let program: Program
+    public init(program: Program) { self.program = program }
+
+    /// Frees, unmaps and calls through pointers (sparse effects).
+    public lazy var lifetimeEngine = SummaryEngine(program: program, kinds: [.free, .unmap, .exec])
+
+    /// Origins freed or unmapped anywhere, for filtering reads.
+    public lazy var freedOrigins: Set<Origin> = {
+        var s = Set<Origin>()
+        for f in program.functions.indices {
+            for e in lifetimeEngine.summary(f).effects where e.kind == .free || e.kind == .unmap { s.insert(e.origin) }
+        }
+        return s
+    }()
+
+    /// Reads of fields and globals that something frees.
+    public lazy var readEngine: SummaryEngine = {
+        let freed = freedOrigins
+        let freedFieldNames = Set(freed.compactMap { o -> String? in
+            if case .field(_, let f) = o { return f }
+            return nil
+        })
+        return SummaryEngine(program: program, kinds: [.read]) { _, o in
+            switch o {
+            case .field, .global: return freed.contains(o)
+            case .param(_, let fs): return fs.last.map { freedFieldNames.contains($0) } ?? false
+            default: return false
+            }
+        }
+    }()
+
+    /// Writes to globals (for lazily initialized state).
+    public lazy var globalWriteEngine = SummaryEngine(program: program, kinds: [.write, .read]) { _, o in
+        if case .global = o { return true }
+        return false
+    }
+
+    /// Frame reads (for foreign-frame walks).
+    public lazy var frameEngine = SummaryEngine(program: program, kinds: [.frameRead])
+
+    /// Borrowed references from containers.
+    public lazy var borrowEngine = SummaryEngine(program: program, kinds: [.borrow])
+
+    public func location(_ step: Step) -> Location { program.functions[step.function].location(step.pos) }
+    public func functionName(_ step: Step) -> String { program.functions[step.function].name }
+}

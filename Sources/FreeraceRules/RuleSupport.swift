@@ -1,0 +1,71 @@
+import FreeraceModel
+import FreeraceSyntax
+
+extension RuleContext {
+    /// Entry points that can run at the same time as others on arbitrary threads.
+    public var concurrentEntries: [EntryPoint] {
+        program.entryPoints.filter { $0.context == .anyThread && $0.kind != .constructor }
+    }
+
+    /// The innermost function along `chain` whose own summary already speaks of `origin`
+    /// (where a free of a parameter becomes a free of a field): the function to blame.
+    public func blamedStep(_ chain: [Step], kind: EffectKind, origin: Origin, engine: SummaryEngine) -> Int {
+        for i in stride(from: chain.count - 1, through: 0, by: -1) {
+            let f = chain[i].function
+            if engine.summary(f).effects.contains(where: { $0.kind == kind && $0.origin == origin }) { return i }
+        }
+        return 0
+    }
+
+    /// `getall()` → `md_get_all` → `md_find_next`: a chain as text, starting at the entry.
+    public func chainText(entry: EntryPoint, _ chain: [Step], upTo end: Int? = nil) -> String {
+        let last = min(end ?? chain.count - 1, chain.count - 1)
+        var parts = ["`\(entryName(entry))`"]
+        if last >= 1 {
+            for i in 1...last { parts.append("`\(functionName(chain[i]))`") }
+        }
+        return parts.joined(separator: " → ")
+    }
+
+    /// How a user calls an entry point: `MultiDict.getall()`, `tp_iternext of _itemsiter`.
+    public func entryName(_ e: EntryPoint) -> String {
+        if let t = e.pyType, let s = e.pythonSpelling {
+            if e.kind == .method { return "\(t).\(s)()" }
+            if e.kind == .getter || e.kind == .setter { return "\(t).\(s)" }
+            if s.hasPrefix("__") { return "\(t).\(s)" }
+        }
+        return e.label
+    }
+
+    public func lockText(_ locks: [String]) -> String {
+        if locks.isEmpty { return "no critical section or lock held" }
+        return "holding " + locks.map { k -> String in
+            if k == "stw" { return "stop-the-world" }
+            if k.hasPrefix("cs:") { return "a critical section on " + (k == "cs:?" ? "an object" : "`\(k.dropFirst(3))`") }
+            if k.hasPrefix("mutex:") { return "lock `\(k.dropFirst(6))`" }
+            return k
+        }.joined(separator: ", ")
+    }
+
+    /// Free-threading status for the file of a function.
+    public func freeThreading(_ function: Int) -> (applies: Bool, reason: String) {
+        program.freeThreading(file: program.functions[function].file)
+    }
+
+    /// The Python module name of a function's file, when known.
+    public func moduleName(_ function: Int) -> String? {
+        guard let m = program.moduleOfFile[program.functions[function].file] else { return nil }
+        return program.modules[m].name
+    }
+
+    public func shortList(_ items: [String], max: Int = 4) -> String {
+        let u = uniqued(items)
+        if u.count <= max { return u.joined(separator: ", ") }
+        return u.prefix(max).joined(separator: ", ") + " and \(u.count - max) more"
+    }
+}
+
+func uniqued(_ xs: [String]) -> [String] {
+    var seen = Set<String>()
+    return xs.filter { seen.insert($0).inserted }
+}

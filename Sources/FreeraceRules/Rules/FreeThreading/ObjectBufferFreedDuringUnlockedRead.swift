@@ -1,0 +1,160 @@
+import FreeraceModel
+import FreeraceSyntax
+
+/// FR301: a free-threading type frees an internal buffer while other entry points read it
+/// without a critical section (the multidict resize race).
+public struct ObjectBufferFreedDuringUnlockedRead: Rule {
+    public init() {}
+    public let code = "FR301"
+    public let name = "object-buffer-freed-during-unlocked-read"
+    public let summary = "A free-threading type frees or reallocates an internal buffer while other methods read it without a critical section"
+    public let maturity = Maturity.preview
+    public let languages: [Language] = [.c, .cpp]
+    public let doc = RuleDoc(
+        whatItDoes: """
+            Finds a field of a Python object struct (`T.f`, a raw buffer such as a hash table) that one \
+            entry point frees or reallocates (directly, through a wrapper like `htkeys_free`, or by \
+            replacing it) while other entry points — methods, type slots, getters, iterators' `tp_iternext` — \
+            read it, with no lock held by both sides. Applies to modules that declare \
+            `Py_MOD_GIL_NOT_USED` (or under `--target free-threaded`).
+            """,
+        whyIsThisBad: """
+            Without the GIL, two threads can call methods of the same object at once. If one resizes \
+            the table and frees the old one while another is reading it — or an iterator still holds a \
+            position into it — the reader touches freed memory: a crash or silent corruption \
+            (multidict on 3.13t/3.14t: concurrent iteration and insertion segfaulted).
+            """,
+        example: """
+            static int resize(TableObject *self) {
+                entry_t *old = self->entries;
+                self->entries = PyMem_Calloc(2 * self->size, sizeof(entry_t));
+                ...
+                PyMem_Free(old);              /* thread B frees the old table */
+            }
+            static PyObject *get(TableObject *self, PyObject *key) {
+                return lookup(self->entries, key);   /* thread A reads it, no critical section */
+            }
+            """,
+        useInstead: """
+            Take the object's critical section at every entry point that reads or writes the buffer, as \
+            CPython's own dict does:
+                Py_BEGIN_CRITICAL_SECTION(self);
+                result = lookup(self->entries, key);
+                Py_END_CRITICAL_SECTION();
+            In an iterator, lock the container (`Py_BEGIN_CRITICAL_SECTION(it->table)`). Argument Clinic's \
+            `@critical_section` does this for generated wrappers.
+            """,
+        knownLimitations: """
+            Fields are identified by struct type, not by object: a read of `T.f` on one object and a free \
+            on another are assumed to race. Locks are matched by kind and type (`Py_BEGIN_CRITICAL_SECTION` \
+            on an object of type T protects T's fields); a critical section suspended by a blocking call \
+            inside it is not modelled.
+            """,
+        references: [
+            "PEP 703 — Making the Global Interpreter Lock Optional",
+            "https://docs.python.org/3/howto/free-threading-extensions.html",
+            "https://docs.python.org/3/c-api/init.html#python-critical-section-api",
+            "multidict PR #1317: use-after-free in the C extension under free-threaded CPython",
+        ])
+
+    struct Free {
+        var entry: EntryPoint
+        var effect: Effect
+        var blamed: Int
+    }
+
+    public func check(_ ctx: RuleContext) -> [Finding] {
+        let program = ctx.program
+        // 1. Frees of object fields, grouped by (type, field, freeing function)
+        var groups: [String: [Free]] = [:]
+        var order: [String] = []
+        for e in ctx.concurrentEntries {
+            for fx in ctx.lifetimeEngine.summary(e.function).effects where fx.kind == .free {
+                guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner) else { continue }
+                let b = ctx.blamedStep(fx.chain, kind: .free, origin: fx.origin, engine: ctx.lifetimeEngine)
+                let freer = fx.chain[b].function
+                guard ctx.freeThreading(freer).applies else { continue }
+                let key = "\(fx.origin)|\(program.functions[freer].name)"
+                if groups[key] == nil { order.append(key) }
+                groups[key, default: []].append(Free(entry: e, effect: fx, blamed: b))
+            }
+        }
+        var findings: [Finding] = []
+        for key in order {
+            guard let frees = groups[key], let first = frees.first else { continue }
+            guard case .field(let owner, let field) = first.effect.origin else { continue }
+            // 2. Readers of the same field whose locks do not order them with some free
+            var readers: [(EntryPoint, Effect)] = []
+            for r in ctx.concurrentEntries {
+                for rd in ctx.readEngine.summary(r.function).effects where rd.kind == .read && rd.origin == first.effect.origin {
+                    if frees.contains(where: { !SummaryEngine.shareLock($0.effect.locks, rd.locks) }) {
+                        readers.append((r, rd))
+                        break
+                    }
+                }
+            }
+            guard !readers.isEmpty else { continue }
+            findings.append(report(ctx, owner: owner, field: field, frees: frees, readers: readers))
+        }
+        return findings
+    }
+
+    func report(_ ctx: RuleContext, owner: String, field: String, frees: [Free], readers: [(EntryPoint, Effect)]) -> Finding {
+        let first = frees[0]
+        let freeStep = first.effect.chain[first.blamed]
+        let freer = ctx.functionName(freeStep)
+        let freeLoc = ctx.location(freeStep)
+        let eventStep = first.effect.chain.last!
+        var via = ""
+        if first.blamed < first.effect.chain.count - 1 {
+            via = " (via " + first.effect.chain[(first.blamed + 1)...].map { "`\(ctx.functionName($0))`" }.joined(separator: " → ")
+                + " → \(first.effect.detail))"
+        } else {
+            via = " (\(first.effect.detail))"
+        }
+        let readerNames = uniqued(readers.map { ctx.entryName($0.0) })
+        let iterators = readers.filter { $0.0.pythonSpelling == "__next__" }
+        var notes: [Note] = []
+        for (e, rd) in readers.prefix(6) {
+            let step = rd.chain.last!
+            notes.append(Note(location: ctx.location(step),
+                              message: "`\(ctx.entryName(e))` \(step.what) in `\(ctx.functionName(step))`, \(ctx.lockText(rd.locks))",
+                              thread: "A"))
+        }
+        if readers.count > 6 {
+            notes.append(Note(location: ctx.location(readers[6].1.chain.last!),
+                              message: "\(readers.count - 6) more readers: \(ctx.shortList(readerNames.dropFirst(6).map { "`\($0)`" }, max: 8))",
+                              thread: "A"))
+        }
+        if let (it, rd) = iterators.first {
+            notes.append(Note(location: ctx.location(rd.chain.last!),
+                              message: "the iterator `\(ctx.entryName(it))` keeps its position into the buffer between calls: a resize in between leaves it reading the freed table",
+                              thread: "A"))
+        }
+        let freers = uniqued(frees.map { ctx.entryName($0.entry) })
+        notes.append(Note(location: freeLoc,
+                          message: "\(ctx.chainText(entry: first.entry, first.effect.chain, upTo: first.blamed)) frees `\(owner).\(field)`\(via), \(ctx.lockText(first.effect.locks))",
+                          thread: "B"))
+        if eventStep != freeStep {
+            notes.append(Note(location: ctx.location(eventStep), message: "the memory is released here", thread: "B"))
+        }
+        if freers.count > 1 {
+            notes.append(Note(location: freeLoc, message: "also reached from \(ctx.shortList(freers.dropFirst().map { "`\($0)`" }, max: 6))",
+                              thread: "B"))
+        }
+        let ft = ctx.freeThreading(freeStep.function)
+        let readerText = ctx.shortList(readerNames.map { "`\($0)`" }, max: 3)
+        let message = "`\(freer)` frees `\(owner).\(field)` while \(readerText) may read it on another thread without a critical section"
+        let why = "\(ft.reason); `\(owner)` is shared between threads and no lock is held by both the freeing and the reading side"
+        let help = "wrap every entry point that reads or writes `\(field)` in Py_BEGIN_CRITICAL_SECTION(self) … Py_END_CRITICAL_SECTION()"
+            + (iterators.isEmpty ? "" : " (in iterators, lock the container they walk)")
+            + ", as CPython's dict does"
+        let repro = ReproHint(module: ctx.moduleName(freeStep.function),
+                              typeName: frees.compactMap(\.entry.pyType).first ?? readers.compactMap(\.0.pyType).first,
+                              mutators: uniqued(frees.compactMap(\.entry.pythonSpelling)),
+                              readers: uniqued(readers.compactMap(\.0.pythonSpelling)),
+                              scenario: "object-mutate-vs-read")
+        return finding(message: message, function: freer, location: freeLoc, notes: notes, why: why, help: help,
+                       key: "\(owner).\(field)|\(freer)", repro: repro)
+    }
+}

@@ -1,0 +1,148 @@
+import ArgumentParser
+import Foundation
+import FreeraceDriver
+import FreeraceReport
+import FreeraceRules
+import FreeraceSyntax
+
+struct Freerace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "freerace",
+        abstract: "Finds concurrency lifetime bugs in Python's native layer: memory freed by one thread while another still uses it.",
+        version: Renderer.toolVersion,
+        subcommands: [Check.self, Rules.self, Explain.self, ParseStatsCommand.self, DebugParseCommand.self,
+                      DebugModelCommand.self],
+        defaultSubcommand: nil
+    )
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check", abstract: "Analyze files or directories (C, C++, Cython, Python).")
+
+    @Argument(help: "Files or directories to analyze.") var paths: [String] = []
+    @Option(help: "Output format: text, json, sarif, github.") var format: String?
+    @Option(name: [.short, .customLong("output")], help: "Write the report to a file.") var output: String?
+    @Option(help: "Only these rule codes or prefixes (comma-separated, repeatable).") var select: [String] = []
+    @Option(help: "Skip these rule codes or prefixes (comma-separated, repeatable).") var ignore: [String] = []
+    @Option(help: "free-threaded, gil, or auto (follow each module's Py_mod_gil declaration).") var target: String?
+    @Option(help: "Python version for #if conditions, e.g. 3.14.") var python: String?
+    @Option(name: .customShort("D"), help: "Define a macro for #if conditions: NAME or NAME=VALUE.") var define: [String] = []
+    @Option(name: .customShort("U"), help: "Undefine a macro for #if conditions.") var undefine: [String] = []
+    @Option(help: "Parallel jobs (default: number of cores).") var jobs: Int?
+    @Option(help: "Ignore findings listed in this baseline file.") var baseline: String?
+    @Option(name: .customLong("write-baseline"), help: "Write the current findings to a baseline file.") var writeBaseline: String?
+    @Option(help: "Exclude paths matching a glob (repeatable).") var exclude: [String] = []
+    @Option(help: "Configuration file (default: .freerace.toml or pyproject.toml [tool.freerace]).") var config: String?
+    @Flag(name: .customLong("exit-zero"), help: "Exit 0 even when there are findings.") var exitZero = false
+    @Flag(help: "Print only headlines and the summary.") var quiet = false
+    @Flag(help: "Print counts per rule.") var statistics = false
+    @Flag(name: .customLong("report-unused-suppressions"), help: "Warn about suppression comments that match nothing.")
+    var reportUnusedSuppressions = false
+
+    func run() throws {
+        var c = CheckCommand()
+        c.paths = paths
+        c.format = format
+        c.output = output
+        c.select = select
+        c.ignore = ignore
+        c.target = target
+        c.python = python
+        c.defines = define
+        c.undefines = undefine
+        c.jobs = jobs
+        c.baseline = baseline
+        c.writeBaseline = writeBaseline
+        c.exitZero = exitZero
+        c.quiet = quiet
+        c.statistics = statistics
+        c.config = config
+        c.exclude = exclude
+        c.reportUnusedSuppressions = reportUnusedSuppressions
+        c.color = isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let status = try c.run()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+struct Rules: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rules", abstract: "List the rules.")
+    @Flag var json = false
+    func run() throws {
+        if json {
+            let list = RuleRegistry.all.map { ["code": $0.code, "name": $0.name, "summary": $0.summary, "maturity": $0.maturity.rawValue] }
+            let data = try JSONSerialization.data(withJSONObject: list, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        for r in RuleRegistry.all {
+            print("\(r.code)  \(r.name.padding(toLength: 42, withPad: " ", startingAt: 0)) \(r.maturity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.summary)")
+        }
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "explain", abstract: "Explain a rule: what, why, example, fix.")
+    @Argument(help: "Rule code, e.g. FR301.") var code: String
+    func run() throws {
+        guard let r = RuleRegistry.rule(code) ?? RuleRegistry.all.first(where: { $0.name == code }) else {
+            throw UsageError("unknown rule `\(code)` (see `freerace rules`)")
+        }
+        print(RuleDocs.text(r), terminator: "")
+    }
+}
+
+struct ParseStatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "parse-stats", abstract: "Measure parse health on real code.")
+    @Argument(help: "Files or directories.") var paths: [String]
+    @Flag(help: "JSON output.") var json = false
+    @Flag(name: .customLong("show-recovered"), help: "List functions whose body needed recovery.") var showRecovered = false
+    @Option(help: "Parallel jobs.") var jobs: Int?
+
+    func run() throws {
+        let set = SourceSet(paths: paths)
+        if !set.missing.isEmpty { throw UsageError("path not found: \(set.missing.joined(separator: ", "))") }
+        let stats = ParseStats.measure(paths: paths, jobs: jobs ?? defaultJobs, showRecovered: showRecovered)
+        if json {
+            print(stats.jsonText())
+            return
+        }
+        for r in stats.recoveredFunctions.sorted() { print("recovered: \(r)") }
+        print(stats.text(), terminator: "")
+    }
+}
+
+struct DebugParseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "debug-parse", abstract: "Print the syntax tree of a file.", shouldDisplay: false)
+    @Argument var path: String
+    func run() throws { print(debugParse(path: path)) }
+}
+
+struct DebugModelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "debug-model", abstract: "Print the program model.", shouldDisplay: false)
+    @Argument var paths: [String]
+    @Option var function: String?
+    @Option var target: String = "auto"
+    func run() throws {
+        print(debugModel(paths: paths, target: AnalysisTarget(rawValue: target) ?? .auto, function: function))
+    }
+}
+
+// Exit statuses: 0 clean, 1 findings, 2 usage or configuration error.
+do {
+    var command = try Freerace.parseAsRoot()
+    try command.run()
+} catch let e as UsageError {
+    FileHandle.standardError.write(Data("freerace: error: \(e.description)\n".utf8))
+    exit(2)
+} catch let e as ExitCode {
+    exit(e.rawValue)
+} catch {
+    let code = Freerace.exitCode(for: error)
+    if code == .success {
+        Freerace.exit(withError: error)  // --help, --version
+    }
+    FileHandle.standardError.write(Data((Freerace.fullMessage(for: error) + "\n").utf8))
+    exit(2)
+}
