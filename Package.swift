@@ -33,7 +33,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FreeraceTests",
-            dependencies: ["FreeraceDriver"],
+            dependencies: ["FreeraceDriver", "freerace"],
             swiftSettings: strict
         ),
     ]
