@@ -40,6 +40,8 @@ public func debugModel(paths: [String], target: AnalysisTarget, function: String
             out += "entry \(program.functions[e.function].name): \(e.kind) \(e.context) self=\(e.selfType ?? "-") [\(e.label)]\n"
         }
         for o in ctx.freedOrigins.map(\.description).sorted() { out += "freed \(o)\n" }
+        for (o, ev) in ctx.execRegions.sites { out += "exec site \(o): \(ev.text)\n" }
+        for (o, s) in ctx.execRegions.places { out += "exec place \(o) <- \(s)\n" }
         return out
     }[0]
 }

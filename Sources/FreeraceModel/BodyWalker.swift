@@ -175,8 +175,11 @@ struct BodyWalker {
             guard let region else { return }
             switch region {
             case .criticalSection, .criticalSection2, .criticalSectionMutex:
-                let s1 = args.first.flatMap { place(eval(stripAddress: $0)) }
-                let s2 = args.count > 1 ? place(eval(stripAddress: args[1])) : nil
+                // evaluate before calling `place`: a method call captures `self` before its arguments run
+                let v1 = args.first.map { eval(stripAddress: $0) }
+                let v2 = args.count > 1 ? eval(stripAddress: args[1]) : nil
+                let s1 = v1.flatMap { place($0) }
+                let s2 = v2.flatMap { place($0) }
                 openRegion(region, subject: s1, subject2: s2, at: node.mainTok, opener: name)
             case .gilReleased:
                 openRegion(.gilReleased, subject: nil, at: node.mainTok, opener: name)
@@ -291,7 +294,8 @@ struct BodyWalker {
             return place(base)
         case .prefix where file.tokens[Int(node.mainTok)].kind == .star:
             guard let b = tree.child(n, 0) else { return nil }
-            return place(eval(b, use: .used))
+            let v = eval(b, use: .used)
+            return place(v)
         case .paren:
             return tree.child(n, 0).flatMap { lvalue($0) }
         case .cast:

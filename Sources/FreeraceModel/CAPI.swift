@@ -68,6 +68,8 @@ public struct CAPIEntry: Sendable {
         public static let replacesReference = Effects(rawValue: 1 << 29)
         /// Runs a function once, thread-safely (`PyOnceFlag`, `pthread_once`).
         public static let onceInit = Effects(rawValue: 1 << 30)
+        /// Returns a new Python object no other thread can see yet.
+        public static let allocatesObject = Effects(rawValue: 1 << 31)
     }
 
     public var name: String
@@ -122,6 +124,16 @@ public enum CAPI {
         e("PyObject_Malloc", [.allocatesMemory], "c-api/memory"),
         e("PyObject_Calloc", [.allocatesMemory], "c-api/memory"),
         e("PyMem_New", [.allocatesMemory], "c-api/memory (macro)"),
+        r("PyObject_New", .new, [.allocatesObject], "c-api/allocation: PyObject_New"),
+        r("PyObject_NEW", .new, [.allocatesObject], "c-api/allocation (alias)"),
+        r("PyObject_NewVar", .new, [.allocatesObject], "c-api/allocation: PyObject_NewVar"),
+        r("PyObject_NEW_VAR", .new, [.allocatesObject], "c-api/allocation (alias)"),
+        r("PyObject_GC_New", .new, [.allocatesObject], "c-api/gcsupport: PyObject_GC_New"),
+        r("PyObject_GC_NewVar", .new, [.allocatesObject], "c-api/gcsupport: PyObject_GC_NewVar"),
+        r("PyType_GenericAlloc", .new, [.allocatesObject], "c-api/type: PyType_GenericAlloc"),
+        r("PyType_GenericNew", .new, [.allocatesObject], "c-api/type: PyType_GenericNew"),
+        r("_PyObject_New", .new, [.allocatesObject], "internal"),
+        r("_PyObject_GC_New", .new, [.allocatesObject], "internal"),
         // Mapped memory (POSIX mmap(2)/mprotect(2)/munmap(2); Win32 VirtualAlloc/VirtualProtect/VirtualFree)
         e("mmap", [.mapsMemory, .allocatesMemory], prot: 2, "POSIX mmap(2)"),
         e("mmap64", [.mapsMemory, .allocatesMemory], prot: 2, "POSIX mmap(2)"),
@@ -291,6 +303,17 @@ public enum CAPI {
         e("__sync_bool_compare_and_swap", [.atomicAccess], arg: 0, "GCC builtins"),
         e("_PyOnceFlag_CallOnce", [.onceInit], arg: 0, "internal/pycore_lock.h"),
         e("PyOnceFlag_CallOnce", [.onceInit], arg: 0, "internal"),
+    ]
+
+    /// CPython-internal functions exported to other files of the interpreter, with the Python-level
+    /// operations that reach them (for explaining who calls an exported entry point).
+    /// Sources: Python/sysmodule.c, Python/pylifecycle.c, Modules/posixmodule.c; gh-143228.
+    public static let pythonRoutes: [String: String] = [
+        "_PyPerfTrampoline_FreeArenas": "reached from sys.deactivate_stack_trampoline() (gh-143228) and from Py_FinalizeEx() while daemon threads still run",
+        "_PyPerfTrampoline_Fini": "reached from sys.deactivate_stack_trampoline() and interpreter finalization",
+        "_PyPerfTrampoline_Init": "reached from sys.activate_stack_trampoline() and sys.deactivate_stack_trampoline()",
+        "_PyPerfTrampoline_AfterFork_Child": "reached from os.fork() in the child process",
+        "PyUnstable_PerfTrampoline_CompileCode": "public C API, callable from any thread",
     ]
 
     public static let byName: [String: CAPIEntry] = {

@@ -579,8 +579,9 @@ public struct Program: Sendable {
         for (fi, fn) in functions.enumerated() where !fn.isStatic && callers[fi].isEmpty
             && (fn.language == .c || fn.language == .cpp) && !fn.name.hasPrefix("PyInit_") && fn.name != "main" {
             if entryPoints.contains(where: { $0.function == fi }) { continue }
+            let route = CAPI.pythonRoutes[fn.name] ?? "exported, callable from other files"
             add(EntryPoint(function: fi, kind: .exported, context: .anyThread, selfType: selfTypeGuess(fi),
-                           label: "`\(fn.name)` (exported, callable from other files)", origin: fn.location))
+                           label: "`\(fn.name)` (\(route))", origin: fn.location))
         }
         // 8. Python-callable functions from the Python/Cython frontends
         for (fi, fn) in functions.enumerated() where fn.attributes.contains("python-callable") {

@@ -18,6 +18,8 @@ public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible {
     case foreignThread
     /// A container created in the function (not yet shared).
     case freshContainer
+    /// A Python object allocated in the function (`PyObject_New`, `tp_alloc`): not yet shared.
+    case freshObject
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible {
         case .foreignFrames: "foreign frames"
         case .foreignThread: "foreign thread state"
         case .freshContainer: "fresh container"
+        case .freshObject: "fresh object"
         }
     }
 }
@@ -74,20 +77,21 @@ public struct Summary: Sendable {
 }
 
 /// Per-function facts precomputed for origin resolution.
-struct FunctionIndex {
+public struct FunctionIndex: Sendable {
     /// local name → (op index, value) of each assignment, in order.
     var assigns: [String: [(op: Int, value: Value)]] = [:]
     /// local name → (op index, call index, arg index) where `&local` is passed to a call.
     var outParams: [String: [(op: Int, call: Int, arg: Int)]] = [:]
     /// call index → op index.
-    var opOfCall: [Int] = []
+    public var opOfCall: [Int] = []
 
     init(_ f: FunctionFacts) {
         opOfCall = Array(repeating: 0, count: f.calls.count)
         for (i, op) in f.ops.enumerated() {
             switch op {
             case .assign(let t, let v, _, _):
-                if t.root == .local, t.fields.isEmpty { assigns[t.name, default: []].append((i, v)) }
+                // locals and fields of local structs (`args.pattern = pattern`)
+                if t.root == .local { assigns[t.key, default: []].append((i, v)) }
             case .call(let c):
                 opOfCall[c] = i
                 for (ai, a) in f.calls[c].args.enumerated() {
@@ -123,7 +127,7 @@ public final class SummaryEngine {
         self.keep = keep
     }
 
-    func index(_ f: Int) -> FunctionIndex {
+    public func index(_ f: Int) -> FunctionIndex {
         if let i = indexes[f] { return i }
         let i = FunctionIndex(program.functions[f])
         indexes[f] = i
@@ -151,19 +155,49 @@ public final class SummaryEngine {
         }
     }
 
-    /// Origins of the content of a place.
+    /// Origins of the content of a place. A path rooted at a parameter yields only `.param`
+    /// (callers substitute their argument, and entry points resolve it by the parameter's type);
+    /// other paths also yield the type-based `.field` — except paths into an object the function
+    /// allocated itself, which no other thread can see yet.
     public func origins(_ f: Int, path p: AccessPath, at: Int, depth: Int = 0) -> Set<Origin> {
         guard depth < 12 else { return [] }
         var out = Set<Origin>()
+        var typeBased = !p.fields.isEmpty
         switch p.root {
         case .param(let k):
             out.insert(.param(k, p.fields))
+            typeBased = false
         case .global:
             out.insert(.global(p.key))
         case .local:
             let idx = index(f)
             let fn = program.functions[f]
-            if let last = idx.assigns[p.name]?.last(where: { $0.op < at }) {
+            // the longest prefix of the path that was assigned: `args.pattern->node_list` after `args.pattern = pattern`
+            var prefix = p.fields.count
+            var found: (op: Int, value: Value)?
+            while prefix > 0 {
+                let key = ([p.name] + p.fields.prefix(prefix)).joined(separator: ".")
+                if let last = idx.assigns[key]?.last(where: { $0.op < at }) {
+                    found = last
+                    break
+                }
+                prefix -= 1
+            }
+            if let last = found, var q = placeOf(last.value) {
+                q.fields += p.fields.dropFirst(prefix)
+                q.text = p.text
+                let rewritten = origins(f, path: q, at: last.op, depth: depth + 1)
+                if case .param = q.root { return rewritten }
+                return rewritten.union(typeBased ? program.lastOwner(p).map { [.field($0, p.fields.last!)] } ?? [] : [])
+            }
+            if found != nil {
+                // assigned something that is not a place (a call result): type-based, unless the
+                // object the path starts from was allocated here
+                if let rootAssign = idx.assigns[p.name]?.last(where: { $0.op < at }),
+                   origins(f, rootAssign.value, at: rootAssign.op, depth: depth + 1).contains(.freshObject) {
+                    typeBased = false
+                }
+            } else if let last = idx.assigns[p.name]?.last(where: { $0.op < at }) {
                 if p.fields.isEmpty {
                     out.formUnion(origins(f, last.value, at: last.op, depth: depth + 1))
                 } else if var q = placeOf(last.value) {
@@ -173,9 +207,12 @@ public final class SummaryEngine {
                     }
                     q.fields += p.fields
                     q.text = p.text
-                    out.formUnion(origins(f, path: q, at: last.op, depth: depth + 1))
+                    let rewritten = origins(f, path: q, at: last.op, depth: depth + 1)
+                    if case .param = q.root { return rewritten }
+                    out.formUnion(rewritten)
                 } else {
                     let base = origins(f, last.value, at: last.op, depth: depth + 1)
+                    if base.contains(.freshObject) { typeBased = false }
                     out.formUnion(base.filter { $0 == .foreignFrames || $0 == .foreignThread })
                 }
             }
@@ -192,10 +229,31 @@ public final class SummaryEngine {
         case .unknown:
             break
         }
-        if !p.fields.isEmpty, let owner = program.lastOwner(p) {
+        if typeBased, let owner = program.lastOwner(p) {
             out.insert(.field(owner, p.fields.last!))
         }
         return out
+    }
+
+    /// An origin seen from outside a function (at an entry point): parameter paths become
+    /// type-based fields (`param0.keys` of `MultiDictObject *self` → `MultiDictObject.keys`).
+    public func resolveAtEntry(_ o: Origin, function f: Int) -> Origin? {
+        guard case .param(let k, let fs) = o else { return o }
+        let fn = program.functions[f]
+        guard !fs.isEmpty, k < fn.params.count else { return nil }
+        let p = AccessPath(root: .param(k), name: fn.params[k].name, rootType: fn.params[k].type, fields: fs, text: "")
+        guard let owner = program.lastOwner(p) else { return nil }
+        return .field(owner, fs.last!)
+    }
+
+    /// The effects of a function as seen at an entry point: parameter origins resolved by type.
+    public func entryEffects(_ f: Int) -> [Effect] {
+        summary(f).effects.compactMap { e in
+            guard let o = resolveAtEntry(e.origin, function: f) else { return nil }
+            var r = e
+            r.origin = o
+            return r
+        }
     }
 
     func placeOf(_ v: Value) -> AccessPath? {
@@ -229,6 +287,7 @@ public final class SummaryEngine {
                 return name.contains("Frames") || name.contains("Exceptions") ? [.foreignFrames] : [.foreignThread]
             }
             if fx.contains(.createsContainer) { return [.freshContainer] }
+            if fx.contains(.allocatesObject) { return [.freshObject] }
             if fx.contains(.readsFrame), let a = api.argument, a < call.args.count {
                 let base = origins(f, call.args[a], at: at, depth: depth + 1)
                 if base.contains(.foreignFrames) || base.contains(.foreignThread) { return [.foreignFrames] }
@@ -238,6 +297,7 @@ public final class SummaryEngine {
         if let name = call.callee, Self.isContainerAccess(name), let c0 = call.args.first {
             return origins(f, c0, at: at, depth: depth + 1).filter { $0 == .foreignFrames || $0 == .foreignThread }
         }
+        if let t = call.target?.path, t.fields.last == "tp_alloc" { return [.freshObject] }
         var out = Set<Origin>()
         for g in program.callTargets[f][c] {
             for o in summary(g).returns {
@@ -259,7 +319,14 @@ public final class SummaryEngine {
         if case .addressOf(let p) = a.stripped { a = .path(p) }
         if var q = placeOf(a) {
             q.fields += fs
-            return origins(f, path: q, at: at, depth: depth)
+            var out = origins(f, path: q, at: at, depth: depth)
+            // The caller may not know the type (an undeclared global): the callee's parameter type does.
+            let typed = out.contains { if case .field = $0 { return true }; if case .param = $0 { return true }; return false }
+            if !typed, !origins(f, arg, at: at, depth: depth).contains(.freshObject),
+               let g = program.callTargets[f][c].first, let o = resolveAtEntry(.param(j, fs), function: g) {
+                out.insert(o)
+            }
+            return out
         }
         return []
     }

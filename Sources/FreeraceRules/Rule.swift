@@ -55,7 +55,7 @@ public final class RuleContext {
     public lazy var freedOrigins: Set<Origin> = {
         var s = Set<Origin>()
         for f in program.functions.indices {
-            for e in lifetimeEngine.summary(f).effects where e.kind == .free || e.kind == .unmap { s.insert(e.origin) }
+            for e in lifetimeEngine.entryEffects(f) where e.kind == .free || e.kind == .unmap { s.insert(e.origin) }
         }
         return s
     }()
@@ -69,7 +69,8 @@ public final class RuleContext {
         })
         return SummaryEngine(program: program, kinds: [.read]) { _, o in
             switch o {
-            case .field, .global: return freed.contains(o)
+            case .field(_, let f): return freed.contains(o) || freedFieldNames.contains(f)
+            case .global: return freed.contains(o)
             case .param(_, let fs): return fs.last.map { freedFieldNames.contains($0) } ?? false
             default: return false
             }
@@ -81,6 +82,9 @@ public final class RuleContext {
         if case .global = o { return true }
         return false
     }
+
+    /// Executable memory: mapping sites and the places that point into them.
+    public lazy var execRegions = ExecRegions(self)
 
     /// Frame reads (for foreign-frame walks).
     public lazy var frameEngine = SummaryEngine(program: program, kinds: [.frameRead])

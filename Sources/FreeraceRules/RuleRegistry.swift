@@ -2,6 +2,7 @@ import Foundation
 /// Every rule, in code order. Adding a rule is one line here.
 public enum RuleRegistry {
     public static let all: [any Rule] = [
+        ExecMemoryUnmappedWhileRunning(),
         ObjectBufferFreedDuringUnlockedRead(),
     ]
 

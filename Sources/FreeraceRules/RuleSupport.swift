@@ -12,7 +12,7 @@ extension RuleContext {
     public func blamedStep(_ chain: [Step], kind: EffectKind, origin: Origin, engine: SummaryEngine) -> Int {
         for i in stride(from: chain.count - 1, through: 0, by: -1) {
             let f = chain[i].function
-            if engine.summary(f).effects.contains(where: { $0.kind == kind && $0.origin == origin }) { return i }
+            if engine.entryEffects(f).contains(where: { $0.kind == kind && $0.origin == origin }) { return i }
         }
         return 0
     }

@@ -69,7 +69,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         var groups: [String: [Free]] = [:]
         var order: [String] = []
         for e in ctx.concurrentEntries {
-            for fx in ctx.lifetimeEngine.summary(e.function).effects where fx.kind == .free {
+            for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner) else { continue }
                 let b = ctx.blamedStep(fx.chain, kind: .free, origin: fx.origin, engine: ctx.lifetimeEngine)
                 let freer = fx.chain[b].function
@@ -86,7 +86,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             // 2. Readers of the same field whose locks do not order them with some free
             var readers: [(EntryPoint, Effect)] = []
             for r in ctx.concurrentEntries {
-                for rd in ctx.readEngine.summary(r.function).effects where rd.kind == .read && rd.origin == first.effect.origin {
+                for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && rd.origin == first.effect.origin {
                     if frees.contains(where: { !SummaryEngine.shareLock($0.effect.locks, rd.locks) }) {
                         readers.append((r, rd))
                         break
