@@ -3,6 +3,7 @@ import Foundation
 public enum RuleRegistry {
     public static let all: [any Rule] = [
         ExecMemoryUnmappedWhileRunning(),
+        SharedMemoryFreedWithoutSync(),
         ObjectBufferFreedDuringUnlockedRead(),
     ]
 

@@ -1,0 +1,167 @@
+import FreeraceModel
+import FreeraceSyntax
+
+/// FR102: memory reachable from a global or a shared struct is freed in one thread context while
+/// another context can still read it, with no lock in common.
+public struct SharedMemoryFreedWithoutSync: Rule {
+    public init() {}
+    public let code = "FR102"
+    public let name = "shared-memory-freed-without-sync"
+    public let summary = "Memory reachable from a global or shared object is freed while another thread can still read it, with no common lock"
+    public let maturity = Maturity.preview
+    public let languages: [Language] = [.c, .cpp]
+    public let doc = RuleDoc(
+        whatItDoes: """
+            Finds a global (or a field of a non-object struct reached from one) whose memory one entry \
+            point frees (`free`, `PyMem_Free`, `PyMem_RawFree`, `PyObject_Free`, `munmap`, or a wrapper \
+            that frees its argument) while another entry point reads it, and the two hold no lock in \
+            common. Reported where threads can really interleave: in modules that declare \
+            `Py_MOD_GIL_NOT_USED` (or under `--target free-threaded`), or when one side runs without \
+            the GIL (a native thread, a `Py_BEGIN_ALLOW_THREADS` region). Init and teardown paths \
+            (module exec, `m_free`, `tp_dealloc`) are not reported.
+            """,
+        whyIsThisBad: """
+            The reader may load the pointer just before the free and use it just after: a \
+            use-after-free that corrupts memory or crashes far from the cause.
+            """,
+        example: """
+            static char *cache;                                   /* shared by all threads */
+            static PyObject *set_cache(PyObject *m, PyObject *s) {
+                char *old = cache;
+                cache = strdup(PyUnicode_AsUTF8(s));
+                free(old);                                        /* thread B */
+                Py_RETURN_NONE;
+            }
+            static PyObject *get_cache(PyObject *m, PyObject *unused) {
+                return PyUnicode_FromString(cache);               /* thread A may read `old` */
+            }
+            """,
+        useInstead: """
+            Hold the same lock on both sides (`PyMutex_Lock(&cache_lock)` around the read and around \
+            the replace-and-free), or publish the new pointer atomically and free the old one only when \
+            no reader can hold it (reference counting, deferred reclamation).
+            """,
+        knownLimitations: """
+            Memory is identified by the global or by struct type and field; aliasing through containers \
+            is not followed. Readers that copy the pointer under a lock and use it after releasing it are \
+            considered protected.
+            """,
+        references: [
+            "PEP 703 — Making the Global Interpreter Lock Optional",
+            "https://docs.python.org/3/howto/free-threading-extensions.html",
+            "https://docs.python.org/3/c-api/init.html#c.PyMutex",
+        ])
+
+    struct Free {
+        var entry: EntryPoint
+        var effect: Effect
+    }
+
+    public func check(_ ctx: RuleContext) -> [Finding] {
+        let program = ctx.program
+        let exec = ctx.execRegions
+        var groups: [String: [Free]] = [:]
+        var order: [String] = []
+        for e in ctx.concurrentEntries {
+            for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
+                // shared memory: reachable from a global variable of the analyzed code
+                guard case .global(let place) = fx.origin, Self.isSharedGlobal(place, program) else { continue }
+                guard exec.sitesOf(fx.origin).isEmpty, let event = fx.chain.last else { continue }
+                // one finding per shared root and freeing function (`pool` and `pool->base` together)
+                let root = place.split(separator: ".").first.map(String.init) ?? place
+                let key = "\(root)|\(program.functions[event.function].name)"
+                if groups[key] == nil { order.append(key) }
+                groups[key, default: []].append(Free(entry: e, effect: fx))
+            }
+        }
+        var findings: [Finding] = []
+        for key in order {
+            guard let frees = groups[key] else { continue }
+            let freedPlaces = Set(frees.map(\.effect.origin))
+            var readers: [(EntryPoint, Effect, Free)] = []
+            for r in ctx.concurrentEntries {
+                var best: (Effect, Free)?
+                for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && freedPlaces.contains(rd.origin) {
+                    guard let f = frees.first(where: { fr in
+                        !SummaryEngine.shareLock(fr.effect.locks, rd.locks)
+                            && (fr.entry.kind != .exported || r.kind != .exported)
+                            && Self.canInterleave(ctx, fr.entry, fr.effect, r, rd)
+                    }) else { continue }
+                    // show the deepest place read (`pool->base` rather than the `pool` NULL check)
+                    if best == nil || rd.origin.description.count > best!.0.origin.description.count { best = (rd, f) }
+                }
+                if let (rd, f) = best { readers.append((r, rd, f)) }
+            }
+            guard let (_, _, free) = readers.first else { continue }
+            // the freeing entry itself reads the pointer it frees: list other readers first
+            let others = readers.filter { $0.0.function != free.entry.function }
+            findings.append(report(ctx, free: free, readers: others.isEmpty ? readers : others + readers.filter { $0.0.function == free.entry.function },
+                                   freed: frees.map(\.effect.origin), key: key))
+        }
+        return findings
+    }
+
+    /// Whether the two sides can run at the same time: free-threaded code, or a side without the GIL.
+    static func canInterleave(_ ctx: RuleContext, _ e1: EntryPoint, _ f1: Effect, _ e2: EntryPoint, _ f2: Effect) -> Bool {
+        if ctx.freeThreading(e1.function).applies || ctx.freeThreading(e2.function).applies { return true }
+        if f1.gil == .released || f2.gil == .released { return true }
+        if (e1.kind == .threadBody && f1.gil != .held) || (e2.kind == .threadBody && f2.gil != .held) { return true }
+        return false
+    }
+
+    func report(_ ctx: RuleContext, free: Free, readers: [(EntryPoint, Effect, Free)], freed: [Origin],
+                key: String) -> Finding {
+        let event = free.effect.chain.last!
+        let freer = ctx.functionName(event)
+        let what = uniqued(freed.map { Self.describe($0) }).joined(separator: " and ")
+        var notes: [Note] = []
+        for (e, rd, _) in readers.prefix(5) {
+            let step = rd.chain.last!
+            notes.append(Note(location: ctx.location(step),
+                              message: "`\(ctx.entryName(e))` \(step.what) in `\(ctx.functionName(step))`, \(ctx.lockText(rd.locks))\(rd.gil == .released ? ", with the GIL released" : "")",
+                              thread: "A"))
+        }
+        if readers.count > 5 {
+            notes.append(Note(location: ctx.location(readers[5].1.chain.last!),
+                              message: "and \(readers.count - 5) more readers", thread: "A"))
+        }
+        notes.append(Note(location: ctx.location(event),
+                          message: "\(ctx.chainText(entry: free.entry, free.effect.chain)) frees \(what) with \(event.what), \(ctx.lockText(free.effect.locks))",
+                          thread: "B"))
+        let why: String
+        let ft = ctx.freeThreading(free.entry.function)
+        if ft.applies {
+            why = "\(ft.reason): both run concurrently on different threads, and no lock is held by both sides"
+        } else {
+            why = "one side runs without the GIL, so the two can interleave, and no lock is held by both sides"
+        }
+        let readerNames = uniqued(readers.filter { $0.0.function != free.entry.function || readers.count == 1 }
+            .map { "`\(ctx.entryName($0.0))`" })
+        let message = "`\(freer)` frees \(what) while \(ctx.shortList(readerNames, max: 3)) may still read it on another thread"
+        let help = "hold the same lock (a PyMutex) around the read and around the replace-and-free, or publish the new pointer atomically and free the old one only when no reader can still hold it"
+        return finding(message: message, function: freer, location: ctx.location(event), notes: notes, why: why, help: help,
+                       key: key, repro: ReproHint(module: ctx.moduleName(free.entry.function), typeName: nil,
+                                                  mutators: [free.entry.pythonSpelling ?? ctx.program.functions[free.entry.function].name],
+                                                  readers: readers.compactMap { $0.0.pythonSpelling }, scenario: "global-free-vs-read"))
+    }
+
+    /// A place rooted at a global variable declared in the analyzed code (or a function-level
+    /// static, or CPython's runtime state), not a constant, a function or an immortal singleton.
+    static func isSharedGlobal(_ key: String, _ program: Program) -> Bool {
+        let root = String(key.split(separator: ".").first ?? "")
+        if root == "_PyRuntime" { return true }
+        if key.contains("."), program.globals[root] == nil, program.functionsByName[root] != nil {
+            return true  // `fn.name`: a static local of function fn
+        }
+        guard let g = program.globals[root] else { return false }
+        return g.type.pointers > 0 || !key.split(separator: ".").dropFirst().isEmpty || g.type.isArray
+    }
+
+    static func describe(_ o: Origin) -> String {
+        switch o {
+        case .global(let g): "`\(g)`"
+        case .field(let t, let f): "`\(t).\(f)`"
+        default: "`\(o)`"
+        }
+    }
+}
