@@ -276,14 +276,20 @@ public struct Program: Sendable {
             for m in fileModules { moduleOfFile[f.path] = m }
         }
         // other files: included by a module file, or in the same or a parent directory
+        var includedBy: [String: Int] = [:]
+        for m in modules.indices {
+            for inc in includeClosure(modules[m].file) where includedBy[inc] == nil { includedBy[inc] = m }
+        }
+        var modulesInDir: [String: [Int]] = [:]
+        for m in modules.indices { modulesInDir[Self.directory(of: modules[m].file), default: []].append(m) }
         for f in files where moduleOfFile[f.path] == nil {
-            if let m = modules.indices.first(where: { includeClosure(modules[$0].file).contains(f.path) }) {
+            if let m = includedBy[f.path] {
                 moduleOfFile[f.path] = m
                 continue
             }
-            var dir = (f.path as NSString).deletingLastPathComponent
+            var dir = Self.directory(of: f.path)
             for _ in 0..<3 {
-                let here = modules.indices.filter { (modules[$0].file as NSString).deletingLastPathComponent == dir }
+                let here = modulesInDir[dir] ?? []
                 if here.count == 1 {
                     moduleOfFile[f.path] = here[0]
                     break
@@ -292,11 +298,17 @@ public struct Program: Sendable {
                     moduleOfFile[f.path] = here.first { modules[$0].gilFree } ?? here[0]
                     break
                 }
-                let parent = (dir as NSString).deletingLastPathComponent
+                let parent = Self.directory(of: dir)
                 if parent == dir || parent.isEmpty { break }
                 dir = parent
             }
         }
+    }
+
+    /// `a/b/c.h` → `a/b` (no Foundation path normalization: this runs per file).
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        return String(path[..<slash])
     }
 
     func slotName(_ text: String) -> String {

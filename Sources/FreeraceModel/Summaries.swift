@@ -20,6 +20,8 @@ public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible {
     case freshContainer
     /// A Python object allocated in the function (`PyObject_New`, `tp_alloc`): not yet shared.
     case freshObject
+    /// A container whose provenance is unknown (the result of an arbitrary call).
+    case unknownContainer
 
     public var description: String {
         switch self {
@@ -31,6 +33,7 @@ public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible {
         case .foreignThread: "foreign thread state"
         case .freshContainer: "fresh container"
         case .freshObject: "fresh object"
+        case .unknownContainer: "container of unknown origin"
         }
     }
 }
@@ -53,6 +56,8 @@ public struct Step: Sendable, Codable, Hashable {
 
 public enum EffectKind: UInt8, Sendable, Codable, Hashable {
     case free, unmap, read, write, exec, frameRead, borrow
+    /// A container's items are replaced or removed (`PyList_SetItem`, `PyDict_DelItem`, `Py_SETREF`).
+    case mutate
 }
 
 /// Something a function does (itself or through callees), with the context it happens in.
@@ -237,9 +242,10 @@ public final class SummaryEngine {
 
     /// An origin seen from outside a function (at an entry point): parameter paths become
     /// type-based fields (`param0.keys` of `MultiDictObject *self` → `MultiDictObject.keys`).
-    public func resolveAtEntry(_ o: Origin, function f: Int) -> Origin? {
+    public func resolveAtEntry(_ o: Origin, function f: Int, keepParameters: Bool = false) -> Origin? {
         guard case .param(let k, let fs) = o else { return o }
         let fn = program.functions[f]
+        if fs.isEmpty, keepParameters { return o }
         guard !fs.isEmpty, k < fn.params.count else { return nil }
         let p = AccessPath(root: .param(k), name: fn.params[k].name, rootType: fn.params[k].type, fields: fs, text: "")
         guard let owner = program.lastOwner(p) else { return nil }
@@ -247,13 +253,16 @@ public final class SummaryEngine {
     }
 
     /// The effects of a function as seen at an entry point: parameter origins resolved by type.
-    public func entryEffects(_ f: Int) -> [Effect] {
-        summary(f).effects.compactMap { e in
-            guard let o = resolveAtEntry(e.origin, function: f) else { return nil }
+    public func entryEffects(_ f: Int, keepParameters: Bool = false) -> [Effect] {
+        if let c = keepParameters ? entryCacheKeepingParameters[f] : entryCache[f] { return c }
+        let list = summary(f).effects.compactMap { e -> Effect? in
+            guard let o = resolveAtEntry(e.origin, function: f, keepParameters: keepParameters) else { return nil }
             var r = e
             r.origin = o
             return r
         }
+        if keepParameters { entryCacheKeepingParameters[f] = list } else { entryCache[f] = list }
+        return list
     }
 
     func placeOf(_ v: Value) -> AccessPath? {
@@ -390,19 +399,46 @@ public final class SummaryEngine {
 
     // MARK: summaries
 
+    /// The summary of `f`, computing its callees first in an explicit post-order walk: call
+    /// chains thousands deep must not recurse on the machine stack. Functions on the walk's stack
+    /// (a cycle) are seen with an empty summary.
     public func summary(_ f: Int) -> Summary {
         if let s = memo[f] { return s }
         if inProgress.contains(f) { return Summary() }
+        var stack: [(node: Int, next: Int)] = [(f, 0)]
         inProgress.insert(f)
-        let s = compute(f)
-        inProgress.remove(f)
-        memo[f] = s
-        return s
+        while let top = stack.last {
+            let callees = program.callTargets[top.node]
+            var pushed = false
+            var k = top.next
+            while k < callees.count {
+                let targets = callees[k]
+                k += 1
+                for g in targets where memo[g] == nil && !inProgress.contains(g) {
+                    stack[stack.count - 1].next = k - 1  // revisit this call after g
+                    stack.append((g, 0))
+                    inProgress.insert(g)
+                    pushed = true
+                    break
+                }
+                if pushed { break }
+            }
+            if pushed { continue }
+            stack.removeLast()
+            if memo[top.node] == nil { memo[top.node] = compute(top.node) }
+            inProgress.remove(top.node)
+        }
+        return memo[f] ?? Summary()
     }
+
+    private var entryCache: [Int: [Effect]] = [:]
+    private var entryCacheKeepingParameters: [Int: [Effect]] = [:]
 
     private struct Key: Hashable {
         var kind: EffectKind
         var origin: Origin
+        /// Borrow effects are kept per call site (each is its own finding), others per origin.
+        var site: Step?
     }
 
     private func compute(_ f: Int) -> Summary {
@@ -411,7 +447,7 @@ public final class SummaryEngine {
         var byKey: [Key: [Int]] = [:]
         func add(_ e: Effect) {
             guard kinds.contains(e.kind), keep(e.kind, e.origin) else { return }
-            let k = Key(kind: e.kind, origin: e.origin)
+            let k = Key(kind: e.kind, origin: e.origin, site: e.kind == .borrow ? e.chain.last : nil)
             var list = byKey[k] ?? []
             if list.count >= perKey { return }
             if list.contains(where: { out.effects[$0].locks == e.locks && out.effects[$0].gil == e.gil }) { return }
@@ -476,13 +512,26 @@ public final class SummaryEngine {
                                            chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
                             }
                         }
-                        if fx.contains(.borrowsFromContainer) {
+                        if fx.contains(.mutatesContainer) || fx.contains(.replacesReference) {
                             for o in argOrigins {
+                                add(Effect(kind: .mutate, origin: o, locks: locks, gil: gil, guards: [],
+                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
+                            }
+                        }
+                        if fx.contains(.borrowsFromContainer) {
+                            for o in argOrigins.isEmpty ? [Origin.unknownContainer] : Array(argOrigins) {
                                 add(Effect(kind: .borrow, origin: o, locks: locks, gil: gil, guards: [],
                                            chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
                             }
                         }
                     }
+                }
+                // borrowed from a container that is not an argument: `PyImport_AddModule` (sys.modules)
+                if let name = call.callee, let api = CAPI.lookup(name), api.argument == nil,
+                   api.effects.contains(.borrowsFromContainer) {
+                    add(Effect(kind: .borrow, origin: .global("sys.modules"), locks: locks, gil: gil, guards: [],
+                               chain: [Step(function: f, pos: call.pos, what: "\(name)(\(call.argTexts.joined(separator: ", ")))")],
+                               detail: name))
                 }
                 // calls through pointers execute what they point to
                 if let target = call.target, kinds.contains(.exec) {
@@ -496,7 +545,9 @@ public final class SummaryEngine {
                 for g in program.callTargets[f][c] where g != f {
                     let gname = program.functions[g].name
                     for e in summary(g).effects {
-                        for o in substitute(e.origin, f: f, call: c, depth: 0) {
+                        var subs = substitute(e.origin, f: f, call: c, depth: 0)
+                        if subs.isEmpty, e.kind == .borrow { subs = [.unknownContainer] }
+                        for o in subs {
                             var l = e
                             l.origin = o
                             l.locks = Array(Set(e.locks).union(locks)).sorted()

@@ -38,12 +38,22 @@ public struct ExecRegions {
             }
         }
         guard !sites.isEmpty else { return }
-        // 2. Places: fields and globals assigned pointers into those sites (to a fixpoint)
+        // 2. Places: fields and globals assigned pointers into those sites (to a fixpoint), looked
+        // for in the files that map executable memory and the files they include or are included by
+        var near = Set<String>()
+        for case .alloc(let f, _) in sites.keys { near.formUnion(p.includeClosure(p.functions[f].file)) }
+        for file in p.includesOf.keys where !p.includeClosure(file).isDisjoint(with: near) { near.insert(file) }
+        let candidates = p.functions.indices.filter { near.contains(p.functions[$0].file) }
         for _ in 0..<4 {
             var changed = false
-            for (fi, fn) in p.functions.enumerated() {
+            for fi in candidates {
+                let fn = p.functions[fi]
                 for (i, op) in fn.ops.enumerated() {
                     guard case .assign(let target, let value, _, _) = op else { continue }
+                    switch value.stripped {
+                    case .literal, .null, .string, .unknown: continue
+                    default: break
+                    }
                     var derived = Set<Origin>()
                     for o in engine.origins(fi, value, at: i) {
                         if sites[o] != nil { derived.insert(o) }

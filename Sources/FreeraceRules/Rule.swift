@@ -92,6 +92,75 @@ public final class RuleContext {
     /// Borrowed references from containers.
     public lazy var borrowEngine = SummaryEngine(program: program, kinds: [.borrow])
 
+    /// Stores into the fields and globals that hold borrowed-from containers.
+    public lazy var containerWriteEngine: SummaryEngine = {
+        var containers = Set<Origin>()
+        var names = Set<String>()
+        for e in concurrentEntries {
+            for fx in borrowEngine.entryEffects(e.function) {
+                containers.insert(fx.origin)
+                if case .field(_, let f) = fx.origin { names.insert(f) }
+            }
+        }
+        return SummaryEngine(program: program, kinds: [.write]) { _, o in
+            switch o {
+            case .field, .global: return containers.contains(o)
+            case .param(_, let fs): return fs.last.map { names.contains($0) } ?? false
+            default: return false
+            }
+        }
+    }()
+
+    /// Container mutations and reference replacements (thread B of FR302).
+    public lazy var mutationEngine = SummaryEngine(program: program, kinds: [.mutate]) { _, o in
+        switch o {
+        case .field, .global, .param: return true
+        default: return false
+        }
+    }
+
+    /// Entry points that can run at the same time as others on arbitrary threads.
+    public lazy var concurrentEntries: [EntryPoint] =
+        program.entryPoints.filter { $0.context == .anyThread && $0.kind != .constructor }
+
+    /// For each field or global, the first concurrent entry point that mutates it as a container.
+    public lazy var firstMutator: [Origin: (EntryPoint, Effect)] = {
+        var d: [Origin: (EntryPoint, Effect)] = [:]
+        for e in concurrentEntries {
+            for fx in mutationEngine.entryEffects(e.function) where d[fx.origin] == nil { d[fx.origin] = (e, fx) }
+        }
+        return d
+    }()
+
+    /// Fields and globals stored into by a concurrent entry point.
+    public lazy var writtenPlaces: Set<Origin> = {
+        var s = Set<Origin>()
+        for e in concurrentEntries {
+            for fx in containerWriteEngine.entryEffects(e.function) { s.insert(fx.origin) }
+        }
+        return s
+    }()
+
+    private var fieldContentsCache: [String: Set<Origin>] = [:]
+
+    /// What is stored into field `owner.field` anywhere in the program (origins of the values).
+    public func fieldContents(_ owner: String, _ field: String) -> Set<Origin> {
+        let key = owner + "." + field
+        if let c = fieldContentsCache[key] { return c }
+        var out = Set<Origin>()
+        let engine = lifetimeEngine
+        for (fi, fn) in program.functions.enumerated() {
+            for (i, op) in fn.ops.enumerated() {
+                guard case .assign(let t, let v, _, _) = op, t.fields.last == field, program.lastOwner(t) == owner
+                else { continue }
+                let o = engine.origins(fi, v, at: i)
+                out.formUnion(o.isEmpty ? [.unknownContainer] : o)
+            }
+        }
+        fieldContentsCache[key] = out
+        return out
+    }
+
     public func location(_ step: Step) -> Location { program.functions[step.function].location(step.pos) }
     public func functionName(_ step: Step) -> String { program.functions[step.function].name }
 }

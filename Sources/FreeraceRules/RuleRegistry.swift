@@ -5,6 +5,7 @@ public enum RuleRegistry {
         ExecMemoryUnmappedWhileRunning(),
         SharedMemoryFreedWithoutSync(),
         ObjectBufferFreedDuringUnlockedRead(),
+        BorrowedRefFromSharedContainer(),
     ]
 
     public static func rule(_ code: String) -> (any Rule)? {

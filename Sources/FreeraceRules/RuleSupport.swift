@@ -2,10 +2,6 @@ import FreeraceModel
 import FreeraceSyntax
 
 extension RuleContext {
-    /// Entry points that can run at the same time as others on arbitrary threads.
-    public var concurrentEntries: [EntryPoint] {
-        program.entryPoints.filter { $0.context == .anyThread && $0.kind != .constructor }
-    }
 
     /// The innermost function along `chain` whose own summary already speaks of `origin`
     /// (where a free of a parameter becomes a free of a field): the function to blame.
