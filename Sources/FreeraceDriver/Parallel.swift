@@ -25,7 +25,9 @@ public func parallelMap<T: Sendable>(count: Int, jobs: Int, _ work: @escaping @S
             }
             group.leave()
         }
-        t.stackSize = 64 << 20
+        // Reserved, not committed: deep recursion must hit a guard page, never skip past it
+        // into the heap (Swift emits no stack-clash probes).
+        t.stackSize = 512 << 20
         t.start()
     }
     group.wait()

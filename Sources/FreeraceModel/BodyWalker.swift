@@ -16,6 +16,8 @@ struct BodyWalker {
     var depth = 0
     var guards: [[AccessPath]] = []
     var gilFreeDeclarations: [Pos] = []
+    /// Function-level statics, recorded as globals named `function.name`.
+    var staticGlobals: [GlobalFacts] = []
     var globalTypes: [String: TypeRef] = [:]
 
     init(x: Extractor, function: FunctionFacts) {
@@ -26,6 +28,15 @@ struct BodyWalker {
     }
 
     var activeRegions: [Int] { open.map(\.region) }
+
+    /// Appends an assignment, remembering the conditions it is guarded by.
+    mutating func assign(_ target: AccessPath, _ value: Value, at tok: Int32) {
+        function.ops.append(.assign(target: target, value: value, pos: pos(tok), regions: activeRegions))
+        if !guards.isEmpty {
+            let keys = guards.flatMap { $0 }.map(\.key)
+            if !keys.isEmpty { function.guardedAssignments[function.ops.count - 1] = keys }
+        }
+    }
 
     func pos(_ tok: Int32) -> Pos { x.pos(tok) }
 
@@ -56,6 +67,9 @@ struct BodyWalker {
     // MARK: statements
 
     mutating func statement(_ n: Int32) {
+        guard nesting < Self.maxNesting else { return }
+        nesting += 1
+        defer { nesting -= 1 }
         let node = tree[n]
         switch node.kind {
         case .compound:
@@ -119,7 +133,7 @@ struct BodyWalker {
         _ = c
         var read: [AccessPath] = []
         for op in function.ops[before...] {
-            if case .read(let p, _, _) = op, !p.fields.isEmpty { read.append(p) }
+            if case .read(let p, _, _) = op, !p.fields.isEmpty || p.root == .global { read.append(p) }
         }
         guards.append(read)
         body(&self)
@@ -137,9 +151,15 @@ struct BodyWalker {
             if isTypedef { continue }
             if tree[d].flags & DeclaratorFlags.function != 0 { continue }  // local prototype
             if isStatic {
-                // a function-level static is shared state, like a global
-                staticLocals[name] = "\(function.name).\(name)"
-                globalTypes["\(function.name).\(name)"] = type
+                // a function-level static is shared state, like a global (its initializer is a
+                // load-time constant, not a runtime write)
+                let qualified = "\(function.name).\(name)"
+                staticLocals[name] = qualified
+                globalTypes[qualified] = type
+                staticGlobals.append(GlobalFacts(name: qualified, type: type, isStatic: true, isExtern: false,
+                                                 isThreadLocal: tree[spec].aux & SpecifierBits.threadLocal != 0,
+                                                 initializer: nil, file: function.file, pos: pos(tree[d].mainTok)))
+                continue
             } else {
                 function.locals[name] = type
             }
@@ -150,9 +170,7 @@ struct BodyWalker {
                 continue
             }
             let v = eval(initNode, use: .assigned)
-            if isStatic, case .literal = v { continue }
-            if isStatic, v == .null { continue }
-            function.ops.append(.assign(target: target, value: v, pos: pos(tree[d].mainTok), regions: activeRegions))
+            assign(target, v, at: tree[d].mainTok)
             noteFunctionRef(v, .store(target), at: tree[d].mainTok)
         }
     }
@@ -311,7 +329,15 @@ struct BodyWalker {
         return nil
     }
 
+    /// Recursion depth of `eval`/`statement`: a left-deep chain like `a + b + ... ` (generated
+    /// code has tens of thousands of terms) must not overflow the stack.
+    var nesting = 0
+    static let maxNesting = 1500
+
     mutating func eval(_ n: Int32, use: CallFact.ResultUse) -> Value {
+        guard nesting < Self.maxNesting else { return .unknown }
+        nesting += 1
+        defer { nesting -= 1 }
         let node = tree[n]
         switch node.kind {
         case .ident:
@@ -342,7 +368,7 @@ struct BodyWalker {
             let v = tree[kids[1]].kind == .initList ? Value.unknown : eval(kids[1], use: .assigned)
             if let t = target {
                 let value: Value = compound ? .offset(.path(t)) : v
-                function.ops.append(.assign(target: t, value: value, pos: pos(node.mainTok), regions: activeRegions))
+                assign(t, value, at: node.mainTok)
                 noteFunctionRef(v, .store(t), at: node.mainTok)
                 return .path(t)
             }
@@ -359,8 +385,7 @@ struct BodyWalker {
             case .plusPlus, .minusMinus:
                 if let p = lvalue(operand) {
                     function.ops.append(.read(p, pos: pos(node.mainTok), regions: activeRegions))
-                    function.ops.append(.assign(target: p, value: .offset(.path(p)), pos: pos(node.mainTok),
-                                                regions: activeRegions))
+                    assign(p, .offset(.path(p)), at: node.mainTok)
                     return .path(p)
                 }
                 return .unknown
@@ -372,8 +397,7 @@ struct BodyWalker {
             guard let operand = tree.child(n, 0) else { return .unknown }
             if let p = lvalue(operand) {
                 function.ops.append(.read(p, pos: pos(node.mainTok), regions: activeRegions))
-                function.ops.append(.assign(target: p, value: .offset(.path(p)), pos: pos(node.mainTok),
-                                            regions: activeRegions))
+                assign(p, .offset(.path(p)), at: node.mainTok)
                 return .path(p)
             }
             return .unknown
@@ -391,8 +415,11 @@ struct BodyWalker {
             let r = eval(kids[1], use: .used)
             let op = file.tokens[Int(node.mainTok)].kind
             if op == .plus || op == .minus {
-                if case .literal = l { return .offset(r) }
-                return .offset(l)
+                // one level of `.offset` is enough: keep values shallow for long sums
+                let base: Value
+                if case .literal = l { base = r } else { base = l }
+                if case .offset = base { return base }
+                return .offset(base)
             }
             if op == .pipe, case .literal(let a) = l, case .literal(let b) = r { return .literal(a + "|" + b) }
             if op == .pipe { return .literal(file.text(node: n)) }
@@ -472,21 +499,62 @@ struct BodyWalker {
         function.ops.append(.call(index))
         if let name = calleeName {
             for (i, a) in args.enumerated() { noteFunctionRef(a, .argument(callee: name, index: i), at: cn.mainTok) }
-            applyEffects(name, args: args, texts: texts, tok: cn.mainTok, index: index)
+            if CAPI.lookup(name) == nil, let m = x.facts.callMacros[name] {
+                // `LOCK()` defined as `PyMutex_Lock(&mutex)`: apply the effects of the call it stands for
+                var mArgs: [Value] = []
+                var mTexts: [String] = []
+                for a in m.arguments {
+                    let bare = a.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+                    if let k = m.parameters.firstIndex(of: bare), k < args.count {
+                        mArgs.append(args[k])
+                        mTexts.append(texts[k])
+                    } else if let k = m.parameters.firstIndex(of: String(bare.drop { $0 == "&" }).trimmingCharacters(in: CharacterSet(charactersIn: "() "))),
+                              k < args.count, let p = place(args[k]) {
+                        mArgs.append(.addressOf(p))
+                        mTexts.append("&" + texts[k])
+                    } else {
+                        mArgs.append(valueOfText(a))
+                        mTexts.append(a)
+                    }
+                }
+                applyEffects(m.callee, args: mArgs, texts: mTexts, tok: cn.mainTok, index: index)
+            } else {
+                applyEffects(name, args: args, texts: texts, tok: cn.mainTok, index: index)
+            }
         }
         return index
     }
 
     func node(_ n: Int32) -> Node { tree[n] }
 
+    /// The value of a simple expression written in a macro body: `&name`, `name`, `a->b`, `a.b`.
+    func valueOfText(_ text: String) -> Value {
+        var t = text.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+        var address = false
+        if t.hasPrefix("&") {
+            address = true
+            t = String(t.dropFirst()).trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+        }
+        guard let first = t.first, first.isLetter || first == "_",
+              t.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" || $0 == ">" }) else {
+            return .unknown
+        }
+        let parts = t.replacingOccurrences(of: "->", with: ".").split(separator: ".").map(String.init)
+        guard let rootName = parts.first else { return .unknown }
+        var p = resolve(rootName, tok: -1)
+        for f in parts.dropFirst() { p = p.appending(f, text: t) }
+        p.text = t
+        return address ? .addressOf(p) : .path(p)
+    }
+
     mutating func applyEffects(_ name: String, args: [Value], texts: [String], tok: Int32, index: Int) {
         // Reference-replacing macros write their first argument.
         if name == "Py_CLEAR" || name == "Py_SETREF" || name == "Py_XSETREF", let a = args.first, let p = place(a) {
             let v: Value = name == "Py_CLEAR" ? .null : (args.count > 1 ? args[1] : .unknown)
-            function.ops.append(.assign(target: p, value: v, pos: pos(tok), regions: activeRegions))
+            assign(p, v, at: tok)
         }
         if name == "PyMem_Resize" || name == "PyMem_RESIZE", let a = args.first, let p = place(a) {
-            function.ops.append(.assign(target: p, value: .call(index), pos: pos(tok), regions: activeRegions))
+            assign(p, .call(index), at: tok)
         }
         guard let entry = CAPI.lookup(name) else { return }
         let fx = entry.effects

@@ -31,8 +31,9 @@ struct Extractor {
         facts.functionCount = file.functions.count
         facts.recoveredFunctions = file.functions.filter(\.recovered).count
         for d in file.view.includes { facts.includes.append(Self.includeTarget(d)) }
-        for m in file.view.macros where m.active && m.parameters == nil {
-            if Self.isPlaceText(m.body) { facts.placeMacros[m.name] = Self.stripParens(m.body) }
+        for m in file.view.macros where m.active {
+            if m.parameters == nil, Self.isPlaceText(m.body) { facts.placeMacros[m.name] = Self.stripParens(m.body) }
+            if let c = Self.callMacro(m) { facts.callMacros[m.name] = c }
         }
         facts.suppressions = Suppressions.parse(comments: file.view.comments.map {
             (file.source.line(of: Int($0.start)), file.source.text(Int($0.start), $0.end), $0.atLineStart)
@@ -49,6 +50,36 @@ struct Extractor {
             return String(s)
         }
         return ""
+    }
+
+    /// `#define LOCK(m) PyMutex_Lock(&(m))`, also wrapped in `do { ... } while (0)`.
+    static func callMacro(_ m: MacroDefinition) -> CallMacro? {
+        var body = Substring(m.body.trimmingCharacters(in: .whitespaces))
+        if body.hasPrefix("do"), let open = body.firstIndex(of: "{"), let close = body.lastIndex(of: "}") {
+            body = body[body.index(after: open)..<close]
+        }
+        body = Substring(body.trimmingCharacters(in: CharacterSet(charactersIn: " ;")))
+        guard let lp = body.firstIndex(of: "("), body.hasSuffix(")") else { return nil }
+        let callee = body[..<lp].trimmingCharacters(in: .whitespaces)
+        guard let api = CAPI.lookup(callee), !api.effects.isDisjoint(with: [.locks, .unlocks, .beginsCriticalSection,
+                  .endsCriticalSection, .releasesGIL, .acquiresGIL, .stopsTheWorld, .startsTheWorld, .freesMemory]),
+              callee.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
+        let inner = body[body.index(after: lp)..<body.index(before: body.endIndex)]
+        var args: [String] = []
+        var depth = 0
+        var cur = ""
+        for ch in inner {
+            if ch == "(" { depth += 1 }
+            if ch == ")" { depth -= 1 }
+            if ch == ",", depth == 0 {
+                args.append(cur.trimmingCharacters(in: .whitespaces))
+                cur = ""
+            } else {
+                cur.append(ch)
+            }
+        }
+        if !cur.trimmingCharacters(in: .whitespaces).isEmpty { args.append(cur.trimmingCharacters(in: .whitespaces)) }
+        return CallMacro(parameters: m.parameters ?? [], callee: callee, arguments: args)
     }
 
     static func stripParens(_ s: String) -> String {
@@ -287,6 +318,7 @@ struct Extractor {
             w.closeAll()
             f = w.function
             facts.declaresGILFree.append(contentsOf: w.gilFreeDeclarations)
+            facts.globals.append(contentsOf: w.staticGlobals)
         }
         return f
     }

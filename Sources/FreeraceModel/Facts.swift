@@ -173,6 +173,8 @@ public struct FunctionFacts: Sendable, Codable {
     public var functionRefs: [FunctionRef]
     /// End of the body.
     public var endPos: Pos
+    /// For assignments under `if`/`while` conditions: op index → keys of the places the conditions read.
+    public var guardedAssignments: [Int: [String]] = [:]
     public var language: Language
     /// For Cython `with nogil` / Python functions etc.: extra facts from the other frontends.
     public var attributes: [String] = []
@@ -254,6 +256,9 @@ public struct FileFacts: Sendable, Codable {
     public var globals: [GlobalFacts] = []
     /// Object-like `#define NAME body` whose body is a place (`_PyRuntime.ceval.perf.code_arena`).
     public var placeMacros: [String: String] = [:]
+    /// Function-like macros whose body is one call to a C-API function with lock, critical-section,
+    /// GIL or memory effects: `#define LOCK() PyMutex_Lock(&mutex)` → (parameters, callee, argument texts).
+    public var callMacros: [String: CallMacro] = [:]
     public var includes: [String] = []
     public var suppressions: [Suppression] = []
     /// Calls of `PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED)` and Cython's directive.
@@ -269,6 +274,12 @@ public struct FileFacts: Sendable, Codable {
         self.path = path
         self.language = language
     }
+}
+
+public struct CallMacro: Sendable, Codable {
+    public var parameters: [String]
+    public var callee: String
+    public var arguments: [String]
 }
 
 public struct ThreadTarget: Sendable, Codable {

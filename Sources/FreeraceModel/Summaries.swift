@@ -188,7 +188,9 @@ public final class SummaryEngine {
                 }
                 prefix -= 1
             }
-            if let last = found, var q = placeOf(last.value) {
+            // a struct held by value is copied, not aliased: `RawSeqStore_t s = kNull; s.seq = x`
+            let copiedStruct = p.rootType.map { $0.pointers == 0 && !$0.isArray } ?? false
+            if let last = found, !(copiedStruct && prefix == 0), var q = placeOf(last.value) {
                 q.fields += p.fields.dropFirst(prefix)
                 q.text = p.text
                 let rewritten = origins(f, path: q, at: last.op, depth: depth + 1)
@@ -205,7 +207,7 @@ public final class SummaryEngine {
             } else if let last = idx.assigns[p.name]?.last(where: { $0.op < at }) {
                 if p.fields.isEmpty {
                     out.formUnion(origins(f, last.value, at: last.op, depth: depth + 1))
-                } else if var q = placeOf(last.value) {
+                } else if !copiedStruct, var q = placeOf(last.value) {
                     // `it = self->md; it->keys` is `self->md->keys`
                     if q.fields.isEmpty, p.rootType != nil, q.rootType?.name == "PyObject" || q.rootType == nil {
                         q.rootType = p.rootType

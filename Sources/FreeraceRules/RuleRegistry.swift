@@ -6,6 +6,7 @@ public enum RuleRegistry {
         SharedMemoryFreedWithoutSync(),
         ObjectBufferFreedDuringUnlockedRead(),
         BorrowedRefFromSharedContainer(),
+        UnlockedStaticStateInGILFreeModule(),
     ]
 
     public static func rule(_ code: String) -> (any Rule)? {

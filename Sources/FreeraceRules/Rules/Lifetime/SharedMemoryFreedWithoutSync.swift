@@ -150,7 +150,8 @@ public struct SharedMemoryFreedWithoutSync: Rule {
     static func isSharedGlobal(_ key: String, _ program: Program) -> Bool {
         let root = String(key.split(separator: ".").first ?? "")
         if root == "_PyRuntime" { return true }
-        if key.contains("."), program.globals[root] == nil, program.functionsByName[root] != nil {
+        let parts = key.split(separator: ".").map(String.init)
+        if parts.count >= 2, program.globals[root] == nil, program.globals[parts[0] + "." + parts[1]] != nil {
             return true  // `fn.name`: a static local of function fn
         }
         guard let g = program.globals[root] else { return false }

@@ -1,0 +1,165 @@
+import FreeraceModel
+import FreeraceSyntax
+
+/// FR303: a module that declares `Py_MOD_GIL_NOT_USED` lazily initializes or replaces static
+/// state from entry points without a lock, an atomic or a once-initialization.
+public struct UnlockedStaticStateInGILFreeModule: Rule {
+    public init() {}
+    public let code = "FR303"
+    public let name = "unlocked-static-state-in-gil-free-module"
+    public let summary = "A GIL-free module lazily initializes or replaces static pointer state without a lock, atomic or once-init"
+    public let maturity = Maturity.preview
+    public let languages: [Language] = [.c, .cpp]
+    public let doc = RuleDoc(
+        whatItDoes: """
+            Finds static or global pointers (`static PyObject *cache`, a function-level `static`, a \
+            pointer field of a global struct) that an entry point of a module declaring \
+            `Py_MOD_GIL_NOT_USED` assigns — a lazy `if (cache == NULL) cache = ...`, a `Py_XSETREF`, a \
+            `Py_CLEAR` — with no lock, critical section or stop-the-world held, where the variable is not \
+            atomic. Assignments made only from the module's exec slot or init function are fine.
+            """,
+        whyIsThisBad: """
+            Without the GIL, two threads can both see `NULL` and both create the object: one result \
+            overwrites the other (a leak, or a decref of an object another thread still uses), and a \
+            third thread can read a half-published pointer. Replacing the state frees the old object \
+            while readers may hold it borrowed.
+            """,
+        example: """
+            static PyObject *json_module;
+            static PyObject *dumps(PyObject *m, PyObject *obj) {
+                if (json_module == NULL) {
+                    json_module = PyImport_ImportModule("json");   /* two threads can race here */
+                }
+                return PyObject_CallMethod(json_module, "dumps", "O", obj);
+            }
+            """,
+        useInstead: """
+            Initialize the state once, in the module's `Py_mod_exec` slot, ideally in module state \
+            (`PyModule_GetState`); or guard the check-and-set with a `PyMutex` (or `PyOnceFlag`/ \
+            `pthread_once`), or publish with `_Py_atomic_compare_exchange_ptr` and keep the winner.
+            """,
+        knownLimitations: """
+            Only pointer-typed state is checked. Double-checked locking that reads the pointer outside \
+            the lock is reported only if the write itself is unlocked.
+            """,
+        references: [
+            "https://docs.python.org/3/howto/free-threading-extensions.html#module-state",
+            "https://docs.python.org/3/c-api/init.html#c.PyMutex",
+            "PEP 703 — Making the Global Interpreter Lock Optional",
+        ])
+
+    public func check(_ ctx: RuleContext) -> [Finding] {
+        let program = ctx.program
+        struct Write { var entry: EntryPoint; var effect: Effect; var root: String }
+        var groups: [String: [Write]] = [:]
+        var order: [String] = []
+        for e in ctx.concurrentEntries where e.kind != .exported {
+            for fx in ctx.globalWriteEngine.entryEffects(e.function) where fx.kind == .write && fx.locks.isEmpty {
+                guard case .global(let place) = fx.origin, let step = fx.chain.last,
+                      ctx.freeThreading(step.function).applies,
+                      let root = Self.sharedPointerState(place, program) else { continue }
+                // raw memory that something frees is FR102's: one finding per root cause
+                if ctx.freedOrigins.contains(.global(root)) { continue }
+                // one finding per writing function: a lazy-init block sets several statics at once
+                let key = program.functions[step.function].name
+                if groups[key] == nil { order.append(key) }
+                if !(groups[key] ?? []).contains(where: { $0.effect.origin == fx.origin }) || groups[key] == nil {
+                    groups[key, default: []].append(Write(entry: e, effect: fx, root: root))
+                }
+            }
+        }
+        return order.compactMap { key in
+            guard let writes = groups[key], let w = writes.first else { return nil }
+            let roots = uniqued(writes.map(\.root))
+            return report(ctx, root: w.root, allRoots: roots, writes: writes.map { ($0.entry, $0.effect) },
+                          first: (w.entry, w.effect))
+        }
+    }
+
+    /// The global a place belongs to, if it is shared pointer state of the analyzed code.
+    static func sharedPointerState(_ place: String, _ program: Program) -> String? {
+        let parts = place.split(separator: ".").map(String.init)
+        guard let rootName = parts.first else { return nil }
+        // function-level statics are recorded as globals named `function.name`
+        var rootLen = 1
+        var g = program.globals[rootName]
+        if g == nil, parts.count >= 2 {
+            g = program.globals[parts[0] + "." + parts[1]]
+            rootLen = 2
+        }
+        guard let g, !g.isThreadLocal, !g.type.isAtomic else { return nil }
+        if parts.count == rootLen {
+            return g.type.pointers > 0 && !g.type.isFunctionPointer && !g.type.isArray ? g.name : nil
+        }
+        // a field of a global struct: pointer fields only
+        var t: TypeRef? = g.type
+        for f in parts.dropFirst(rootLen) {
+            guard let cur = t else { return nil }
+            t = program.fieldType(cur.name, f)
+        }
+        guard let ft = t, ft.pointers > 0, !ft.isFunctionPointer, !ft.isAtomic else { return nil }
+        return place
+    }
+
+    func report(_ ctx: RuleContext, root: String, allRoots: [String], writes: [(EntryPoint, Effect)],
+                first: (EntryPoint, Effect)) -> Finding {
+        let program = ctx.program
+        let (entry, fx) = first
+        let step = fx.chain.last!
+        let fn = program.functions[step.function]
+        func shown(_ r: String) -> String {
+            r.contains(".") && program.globals[String(r.split(separator: ".")[0])] == nil ? String(r.split(separator: ".").last!) : r
+        }
+        let display = shown(root)
+        let alsoSet = allRoots.dropFirst().map { "`\(shown($0))`" }
+        // a lazy initialization assigns under a condition that reads the state (the NULL check)
+        let guarded = fn.ops.indices.contains { i in
+            if case .assign(_, _, let at, _) = fn.ops[i], at == step.pos { return fn.guardedAssignments[i]?.contains(root) ?? false }
+            return false
+        }
+        let lazyCheck = guarded ? Self.readBefore(fn, place: root, pos: step.pos) : nil
+        var notes: [Note] = []
+        if let check = lazyCheck {
+            notes.append(Note(location: fn.location(check), message: "`\(ctx.entryName(entry))` checks `\(display)` here, \(ctx.lockText([]))", thread: "A"))
+            notes.append(Note(location: ctx.location(step), message: "another thread running the same code can pass the same check before this assignment", thread: "A"))
+        }
+        notes.append(Note(location: ctx.location(step),
+                          message: "\(ctx.chainText(entry: entry, fx.chain)) \(step.what), \(ctx.lockText(fx.locks))",
+                          thread: "B"))
+        if !alsoSet.isEmpty {
+            notes.append(Note(location: ctx.location(step), message: "the same code also sets \(ctx.shortList(alsoSet))", thread: "B"))
+        }
+        if let (r, rd) = readerElsewhere(ctx, root: root, writer: step.function) {
+            notes.append(Note(location: ctx.location(rd.chain.last!),
+                              message: "`\(ctx.entryName(r))` reads `\(display)` meanwhile, \(ctx.lockText(rd.locks))", thread: "A"))
+        }
+        let ft = ctx.freeThreading(step.function)
+        let kind = lazyCheck != nil ? "lazily initializes" : "assigns"
+        let message = "`\(fn.name)` \(kind) static `\(display)` without a lock; concurrent calls can race on it in this GIL-free module"
+        let why = "\(ft.reason): entry points run concurrently, and `\(display)` is \(lazyCheck != nil ? "checked and set" : "assigned") with no lock, atomic or once-initialization, so two threads can both initialize it (one result is lost or freed) or read it while it is replaced"
+        let help = "initialize `\(display)` once in the module's Py_mod_exec slot (preferably in module state), or guard the check-and-set with a PyMutex (or PyOnceFlag/pthread_once), or publish it with _Py_atomic_compare_exchange_ptr"
+        return finding(message: message, function: fn.name, location: ctx.location(step), notes: notes, why: why, help: help,
+                       key: "\(root)|\(fn.name)",
+                       repro: ReproHint(module: ctx.moduleName(step.function), typeName: nil,
+                                        mutators: [entry.pythonSpelling ?? fn.name], readers: [], scenario: "lazy-static-init"))
+    }
+
+    /// A read of the same place earlier in the function (the NULL check of a lazy init).
+    static func readBefore(_ fn: FunctionFacts, place: String, pos: Pos) -> Pos? {
+        for op in fn.ops {
+            if case .read(let p, let at, _) = op, p.root == .global, p.key == place, at < pos { return at }
+        }
+        return nil
+    }
+
+    func readerElsewhere(_ ctx: RuleContext, root: String, writer: Int) -> (EntryPoint, Effect)? {
+        for e in ctx.concurrentEntries {
+            for rd in ctx.globalWriteEngine.entryEffects(e.function) where rd.kind == .read {
+                guard case .global(let place) = rd.origin, place == root, let s = rd.chain.last, s.function != writer
+                else { continue }
+                return (e, rd)
+            }
+        }
+        return nil
+    }
+}
