@@ -1,5 +1,10 @@
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 private final class WorkQueue<T: Sendable>: Sendable {
     let next = Atomic<Int>(0)
@@ -7,30 +12,54 @@ private final class WorkQueue<T: Sendable>: Sendable {
     init(count: Int) { results = Mutex(Array(repeating: nil, count: count)) }
 }
 
-/// Runs `work` for each index on `jobs` threads with large stacks (deeply nested input recurses
-/// further than the default secondary-thread stacks allow), returning results in index order.
+private final class ThreadBody: @unchecked Sendable {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// Starts a POSIX thread with a large stack and a large guard region. The parser and the
+/// summaries recurse on nested input; Swift emits no stack-clash probes, so a frame larger than
+/// a small guard page could skip it and write into the heap. A 1 MiB guard turns any overflow
+/// into a clean fault instead.
+private func startThread(stackBytes: Int, _ body: @escaping () -> Void) -> pthread_t? {
+    var attr = pthread_attr_t()
+    pthread_attr_init(&attr)
+    defer { pthread_attr_destroy(&attr) }
+    pthread_attr_setstacksize(&attr, stackBytes)
+    pthread_attr_setguardsize(&attr, 1 << 20)
+    let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    var tid = pthread_t()
+    let rc = pthread_create(&tid, &attr, { arg in
+        let b = Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue()
+        b.run()
+        return nil
+    }, box)
+    if rc != 0 {
+        Unmanaged<ThreadBody>.fromOpaque(box).release()
+        return nil
+    }
+    return tid
+}
+
+/// Runs `work` for each index on `jobs` threads with large stacks, returning results in index order.
 public func parallelMap<T: Sendable>(count: Int, jobs: Int, _ work: @escaping @Sendable (Int) -> T) -> [T] {
     if count == 0 { return [] }
     let n = max(1, min(jobs, count))
     let q = WorkQueue<T>(count: count)
-    let group = DispatchGroup()
-    for _ in 0..<n {
-        group.enter()
-        let t = Thread {
-            while true {
-                let i = q.next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if i >= count { break }
-                let r = work(i)
-                q.results.withLock { $0[i] = r }
-            }
-            group.leave()
+    let loop: @Sendable () -> Void = {
+        while true {
+            let i = q.next.wrappingAdd(1, ordering: .relaxed).oldValue
+            if i >= count { break }
+            let r = work(i)
+            q.results.withLock { $0[i] = r }
         }
-        // Reserved, not committed: deep recursion must hit a guard page, never skip past it
-        // into the heap (Swift emits no stack-clash probes).
-        t.stackSize = 512 << 20
-        t.start()
     }
-    group.wait()
+    var threads: [pthread_t] = []
+    for _ in 0..<n {
+        if let t = startThread(stackBytes: 256 << 20, loop) { threads.append(t) }
+    }
+    if threads.isEmpty { loop() }  // could not start threads: do the work here
+    for t in threads { pthread_join(t, nil) }
     return q.results.withLock { $0.map { $0! } }
 }
 
