@@ -83,6 +83,8 @@ public struct Program: Sendable {
     /// Functions stored into a place (owner.field or global), keyed by `placeKey`.
     public var storedFunctions: [String: [(function: Int, ref: FunctionRef, from: Int)]] = [:]
     public var includesOf: [String: Set<String>] = [:]
+    /// Include closure of each file (computed once).
+    public var closures: [String: Set<String>] = [:]
     public let target: AnalysisTarget
 
     public init(files: [FileFacts], target: AnalysisTarget) {
@@ -115,27 +117,56 @@ public struct Program: Sendable {
         buildEntryPoints()
     }
 
+    /// Resolves each `#include` to one file: relative to the including file's directory if it is
+    /// there, else the candidate whose path shares the longest prefix with the includer (an
+    /// include is one file, not every file of that name in the tree).
     private mutating func buildIncludes() {
         var byBase: [String: [String]] = [:]
-        for f in files { byBase[(f.path as NSString).lastPathComponent, default: []].append(f.path) }
+        for f in files { byBase[Self.baseName(f.path), default: []].append(f.path) }
         for f in files {
             var set = Set<String>()
+            let dir = Self.directory(of: f.path)
             for inc in f.includes where !inc.isEmpty {
-                let base = (inc as NSString).lastPathComponent
-                for cand in byBase[base] ?? [] where cand.hasSuffix(inc) || base == inc { set.insert(cand) }
+                let cands = (byBase[Self.baseName(inc)] ?? []).filter { $0.hasSuffix("/" + inc) || $0 == inc }
+                guard !cands.isEmpty else { continue }
+                let local = dir.isEmpty ? inc : dir + "/" + inc
+                if cands.contains(local) {
+                    set.insert(local)
+                } else if let best = cands.max(by: { Self.commonPrefix($0, f.path) < Self.commonPrefix($1, f.path) }) {
+                    set.insert(best)
+                }
             }
             includesOf[f.path] = set
         }
+        for f in files { closures[f.path] = computeClosure(f.path) }
     }
 
-    /// Files reachable by `#include` from `path` (transitively), including itself.
-    public func includeClosure(_ path: String) -> Set<String> {
+    static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    static func commonPrefix(_ a: String, _ b: String) -> Int {
+        var n = 0
+        for (x, y) in zip(a.utf8, b.utf8) {
+            if x != y { break }
+            n += 1
+        }
+        return n
+    }
+
+    private func computeClosure(_ path: String) -> Set<String> {
         var seen: Set<String> = [path]
         var stack = [path]
         while let p = stack.popLast() {
             for q in includesOf[p] ?? [] where seen.insert(q).inserted { stack.append(q) }
         }
         return seen
+    }
+
+    /// Files reachable by `#include` from `path` (transitively), including itself.
+    public func includeClosure(_ path: String) -> Set<String> {
+        closures[path] ?? computeClosure(path)
     }
 
     /// Picks the definition a call from `file` most likely reaches.

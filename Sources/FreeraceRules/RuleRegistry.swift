@@ -7,6 +7,7 @@ public enum RuleRegistry {
         ObjectBufferFreedDuringUnlockedRead(),
         BorrowedRefFromSharedContainer(),
         UnlockedStaticStateInGILFreeModule(),
+        ObjectStateUsedWithoutGIL(),
     ]
 
     public static func rule(_ code: String) -> (any Rule)? {

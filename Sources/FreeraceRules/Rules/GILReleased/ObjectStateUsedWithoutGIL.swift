@@ -1,0 +1,109 @@
+import FreeraceModel
+import FreeraceSyntax
+
+/// FR401: inside a region that releases the GIL, code reads a buffer owned by a Python object
+/// that another thread can free or reallocate meanwhile.
+public struct ObjectStateUsedWithoutGIL: Rule {
+    public init() {}
+    public let code = "FR401"
+    public let name = "object-state-used-without-gil"
+    public let summary = "A Python object's buffer is used with the GIL released while another method can free or reallocate it"
+    public let maturity = Maturity.preview
+    public let languages: [Language] = [.c, .cpp]
+    public let doc = RuleDoc(
+        whatItDoes: """
+            Finds reads of a field of a Python object struct (`self->buf`) inside \
+            `Py_BEGIN_ALLOW_THREADS` … `Py_END_ALLOW_THREADS` (or between `PyEval_SaveThread` and \
+            `PyEval_RestoreThread`, or NumPy's `NPY_BEGIN_THREADS`) — directly or in functions called \
+            there — when another entry point frees or reallocates that field, and no lock is held by \
+            both sides. This happens with or without free-threading: releasing the GIL lets other \
+            threads run Python code, including the method that frees the buffer.
+            """,
+        whyIsThisBad: """
+            Once the GIL is released, another thread can call `resize()` or `close()` on the same \
+            object: `self->buf` is reallocated and the old block freed while this thread is still \
+            copying from it. The result is a use-after-free that crashes or silently corrupts data \
+            (and only under load).
+            """,
+        example: """
+            static PyObject *checksum(BufObject *self, PyObject *unused) {
+                unsigned long sum = 0;
+                Py_BEGIN_ALLOW_THREADS
+                for (Py_ssize_t i = 0; i < self->len; i++)
+                    sum += (unsigned char)self->buf[i];   /* another thread may realloc self->buf */
+                Py_END_ALLOW_THREADS
+                return PyLong_FromUnsignedLong(sum);
+            }
+            """,
+        useInstead: """
+            Make what the released region uses independent of the object: copy the data (or the \
+            pointer and length together with a pin) before `Py_BEGIN_ALLOW_THREADS`, pin the memory \
+            with `PyObject_GetBuffer` and read through the `Py_buffer` (exporters refuse to resize while \
+            a view is held), or hold a `PyMutex` across the region that the freeing method also takes.
+            """,
+        knownLimitations: """
+            Only reads of the object's fields inside the region are checked; a pointer copied to a local \
+            before the release and dereferenced inside it is not tracked. Objects are identified by \
+            struct type.
+            """,
+        references: [
+            "https://docs.python.org/3/c-api/init.html#releasing-the-gil-from-extension-code",
+            "https://docs.python.org/3/c-api/buffer.html",
+        ])
+
+    public func check(_ ctx: RuleContext) -> [Finding] {
+        let program = ctx.program
+        var frees: [Origin: (EntryPoint, Effect)] = [:]
+        for e in ctx.concurrentEntries {
+            for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
+                guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner), frees[fx.origin] == nil else { continue }
+                frees[fx.origin] = (e, fx)
+            }
+        }
+        guard !frees.isEmpty else { return [] }
+        var findings: [Finding] = []
+        var seen = Set<String>()
+        for r in ctx.concurrentEntries {
+            for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && rd.gil == .released {
+                guard let (fe, fx) = frees[rd.origin], !SummaryEngine.shareLock(fx.locks, rd.locks),
+                      let step = rd.chain.last else { continue }
+                let key = "\(program.functions[step.function].name)|\(rd.origin)"
+                guard seen.insert(key).inserted else { continue }
+                findings.append(report(ctx, reader: r, read: rd, freer: fe, free: fx, key: key))
+            }
+        }
+        return findings
+    }
+
+    func report(_ ctx: RuleContext, reader: EntryPoint, read: Effect, freer: EntryPoint, free: Effect, key: String) -> Finding {
+        let program = ctx.program
+        let step = read.chain.last!
+        let fn = program.functions[step.function]
+        guard case .field(let owner, let field) = read.origin else { fatalError("field origin expected") }
+        var notes: [Note] = []
+        // where the GIL was released (in the function of the read, or in a caller on the chain)
+        for s in read.chain.reversed() {
+            let f = program.functions[s.function]
+            if let reg = f.regions.first(where: { $0.kind == .gilReleased && $0.begin <= s.pos && s.pos <= $0.end }) {
+                notes.append(Note(location: f.location(reg.begin), message: "`\(f.name)` releases the GIL here (\(reg.opener))", thread: "A"))
+                break
+            }
+        }
+        notes.append(Note(location: ctx.location(step),
+                          message: "\(ctx.chainText(entry: reader, read.chain)) \(step.what) with the GIL released, \(ctx.lockText(read.locks))",
+                          thread: "A"))
+        let fstep = free.chain.last!
+        let blamed = ctx.blamedStep(free.chain, kind: .free, origin: free.origin, engine: ctx.lifetimeEngine)
+        notes.append(Note(location: ctx.location(free.chain[blamed]),
+                          message: "\(ctx.chainText(entry: freer, free.chain, upTo: blamed)) frees `\(owner).\(field)` (\(fstep.what)), \(ctx.lockText(free.locks))",
+                          thread: "B"))
+        let message = "`\(fn.name)` reads `\(owner).\(field)` with the GIL released while `\(ctx.entryName(freer))` may free it on another thread"
+        let why = "releasing the GIL lets other threads run Python code on the same object; `\(ctx.entryName(freer))` frees or reallocates `\(field)` and no lock is held by both sides"
+        let help = "copy what the region needs before Py_BEGIN_ALLOW_THREADS, pin the memory with PyObject_GetBuffer and read through the Py_buffer, or hold a PyMutex across the region that `\(ctx.functionName(free.chain[blamed]))` also takes"
+        return finding(message: message, function: fn.name, location: ctx.location(step), notes: notes, why: why,
+                       help: help, key: key,
+                       repro: ReproHint(module: ctx.moduleName(reader.function), typeName: reader.pyType ?? freer.pyType,
+                                        mutators: [freer.pythonSpelling].compactMap { $0 },
+                                        readers: [reader.pythonSpelling].compactMap { $0 }, scenario: "gil-released-buffer"))
+    }
+}
