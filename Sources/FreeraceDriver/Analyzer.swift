@@ -66,7 +66,8 @@ public enum Analyzer {
                                                    undefines: options.undefines)
             return CFactExtractor.extract(CFrontend.parse(src, env: env))
         case .cython, .python:
-            return FileFacts(path: src.path, language: src.language)
+            let parsed = PythonFrontend.parse(path: src.path, bytes: src.bytes, isCython: src.language == .cython)
+            return PyFactExtractor.extract(parsed, language: src.language)
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import FreeracePython
 import FreeraceSyntax
 
 extension ParseStats {
@@ -85,7 +86,10 @@ public struct FileParseHealth: Sendable {
                 h.recoveredAt.append("file-scope \(loc.path):\(loc.line):\(loc.column): \(src.lineText(loc.line).trimmingCharacters(in: .whitespaces))")
             }
         case .cython, .python:
-            break
+            let parsed = PythonFrontend.parse(path: src.path, bytes: src.bytes, isCython: src.language == .cython)
+            h.functions = parsed.functionCount
+            h.clean = parsed.functionCount - parsed.recoveredFunctionCount
+            h.fileScopeRecoveries = parsed.fileScopeRecoveries
         }
         return h
     }

@@ -12,10 +12,27 @@ public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible {
     case param(Int, [String])
     /// Memory returned by an allocation or mapping call: function index and call index.
     case alloc(Int, Int)
-    /// Frames of other threads (`_PyThread_CurrentFrames`, `sys._current_frames()`).
-    case foreignFrames
+    /// Frames of other threads (`_PyThread_CurrentFrames`, `sys._current_frames()`), with the
+    /// function and call index of the source.
+    case foreignFrames(Int, Int)
     /// Thread states of other threads (`PyInterpreterState_ThreadHead`/`PyThreadState_Next`).
-    case foreignThread
+    case foreignThread(Int, Int)
+
+    /// Frames or thread states of other threads.
+    public var isForeign: Bool {
+        switch self {
+        case .foreignFrames, .foreignThread: true
+        default: false
+        }
+    }
+
+    /// The call that produced foreign frames or thread states.
+    public var foreignSource: (function: Int, call: Int)? {
+        switch self {
+        case .foreignFrames(let f, let c), .foreignThread(let f, let c): (f, c)
+        default: nil
+        }
+    }
     /// A container created in the function (not yet shared).
     case freshContainer
     /// A Python object allocated in the function (`PyObject_New`, `tp_alloc`): not yet shared.
@@ -29,8 +46,8 @@ public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible {
         case .global(let g): g
         case .param(let k, let fs): (["param\(k)"] + fs).joined(separator: ".")
         case .alloc(let f, let c): "alloc(\(f):\(c))"
-        case .foreignFrames: "foreign frames"
-        case .foreignThread: "foreign thread state"
+        case .foreignFrames(let f, let c): "foreign frames(\(f):\(c))"
+        case .foreignThread(let f, let c): "foreign thread state(\(f):\(c))"
         case .freshContainer: "fresh container"
         case .freshObject: "fresh object"
         case .unknownContainer: "container of unknown origin"
@@ -220,7 +237,7 @@ public final class SummaryEngine {
                 } else {
                     let base = origins(f, last.value, at: last.op, depth: depth + 1)
                     if base.contains(.freshObject) { typeBased = false }
-                    out.formUnion(base.filter { $0 == .foreignFrames || $0 == .foreignThread })
+                    out.formUnion(base.filter(\.isForeign))
                 }
             }
             // out-parameters: `PyDict_Next(frames, &pos, &key, &frame)`
@@ -229,7 +246,7 @@ public final class SummaryEngine {
                     let call = fn.calls[o.call]
                     if let name = call.callee, Self.isContainerAccess(name), let c0 = call.args.first {
                         let base = origins(f, c0, at: o.op, depth: depth + 1)
-                        out.formUnion(base.filter { $0 == .foreignFrames || $0 == .foreignThread })
+                        out.formUnion(base.filter(\.isForeign))
                     }
                 }
             }
@@ -295,18 +312,21 @@ public final class SummaryEngine {
             let fx = api.effects
             if fx.contains(.allocatesMemory) || fx.contains(.mapsMemory) { return [.alloc(f, c)] }
             if fx.contains(.foreignThreadSource) {
-                return name.contains("Frames") || name.contains("Exceptions") ? [.foreignFrames] : [.foreignThread]
+                return name.contains("Frames") || name.contains("Exceptions") ? [.foreignFrames(f, c)] : [.foreignThread(f, c)]
             }
             if fx.contains(.createsContainer) { return [.freshContainer] }
             if fx.contains(.allocatesObject) { return [.freshObject] }
             if fx.contains(.readsFrame), let a = api.argument, a < call.args.count {
                 let base = origins(f, call.args[a], at: at, depth: depth + 1)
-                if base.contains(.foreignFrames) || base.contains(.foreignThread) { return [.foreignFrames] }
-                return []
+                // a frame read from a foreign frame or thread state is foreign too (same source)
+                return Set(base.compactMap { o -> Origin? in
+                    guard let src = o.foreignSource else { return nil }
+                    return .foreignFrames(src.function, src.call)
+                })
             }
         }
         if let name = call.callee, Self.isContainerAccess(name), let c0 = call.args.first {
-            return origins(f, c0, at: at, depth: depth + 1).filter { $0 == .foreignFrames || $0 == .foreignThread }
+            return origins(f, c0, at: at, depth: depth + 1).filter(\.isForeign)
         }
         if let t = call.target?.path, t.fields.last == "tp_alloc" { return [.freshObject] }
         var out = Set<Origin>()
@@ -449,7 +469,8 @@ public final class SummaryEngine {
         var byKey: [Key: [Int]] = [:]
         func add(_ e: Effect) {
             guard kinds.contains(e.kind), keep(e.kind, e.origin) else { return }
-            let k = Key(kind: e.kind, origin: e.origin, site: e.kind == .borrow ? e.chain.last : nil)
+            let k = Key(kind: e.kind, origin: e.origin,
+                        site: e.kind == .borrow || e.kind == .frameRead ? e.chain.last : nil)
             var list = byKey[k] ?? []
             if list.count >= perKey { return }
             if list.contains(where: { out.effects[$0].locks == e.locks && out.effects[$0].gil == e.gil }) { return }
@@ -471,10 +492,12 @@ public final class SummaryEngine {
                                    chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], detail: p.text))
                     }
                 }
-                if kinds.contains(.frameRead), let last = p.fields.last, Self.frameFields.contains(last) {
+                if kinds.contains(.frameRead), let last = p.fields.last {
                     var base = p
                     base.fields.removeLast()
-                    for o in origins(f, path: base, at: i) where o == .foreignFrames || o == .foreignThread || isParamRoot(o) {
+                    // a frame field of a frame, or any field of another thread's state
+                    for o in origins(f, path: base, at: i)
+                    where Self.frameFields.contains(last) ? (o.isForeign || isParamRoot(o)) : Self.isForeignThread(o) {
                         add(Effect(kind: .frameRead, origin: o, locks: locks, gil: gil, guards: [],
                                    chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], detail: p.text))
                     }
@@ -509,7 +532,7 @@ public final class SummaryEngine {
                             }
                         }
                         if fx.contains(.readsFrame) {
-                            for o in argOrigins where o == .foreignFrames || o == .foreignThread || isParamRoot(o) {
+                            for o in argOrigins where o.isForeign || isParamRoot(o) {
                                 add(Effect(kind: .frameRead, origin: o, locks: locks, gil: gil, guards: [],
                                            chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
                             }
@@ -567,6 +590,11 @@ public final class SummaryEngine {
             }
         }
         return out
+    }
+
+    static func isForeignThread(_ o: Origin) -> Bool {
+        if case .foreignThread = o { return true }
+        return false
     }
 
     func isParamRoot(_ o: Origin) -> Bool {

@@ -4,6 +4,7 @@ public enum RuleRegistry {
     public static let all: [any Rule] = [
         ExecMemoryUnmappedWhileRunning(),
         SharedMemoryFreedWithoutSync(),
+        ForeignFrameWalk(),
         ObjectBufferFreedDuringUnlockedRead(),
         BorrowedRefFromSharedContainer(),
         UnlockedStaticStateInGILFreeModule(),

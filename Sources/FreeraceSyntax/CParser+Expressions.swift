@@ -420,6 +420,8 @@ extension CParser {
                 if !eat(.rBracket) { noteRecovery() }
                 e = finish(.index, mark: m, first: start)
             case .dot, .arrow:
+                // `PyVarObject_HEAD_INIT(NULL, 0)` then `.tp_name = ...` on the next line: a designator
+                if kind == .dot, toks[pos].atLineStart, kind(1) == .identifier, kind(2) == .assign { return e }
                 let arrow = kind == .arrow
                 push(e)
                 advance()

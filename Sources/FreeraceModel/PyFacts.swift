@@ -1,0 +1,546 @@
+import Foundation
+import FreeracePython
+import FreeraceSyntax
+
+/// Extracts `FileFacts` from a parsed Python or Cython file, in the same model as C: functions
+/// with ops (reads, assignments, calls), regions (`with nogil`), thread entry points.
+public enum PyFactExtractor {
+    public static func extract(_ file: PyParsedFile, language: Language) -> FileFacts {
+        var x = PyExtractor(file: file, language: language)
+        x.run()
+        return x.facts
+    }
+}
+
+/// Python-level spellings of C-API facts: `sys._current_frames()` is `_PyThread_CurrentFrames()`.
+enum PythonAPI {
+    static let aliases: [String: String] = [
+        "sys._current_frames": "_PyThread_CurrentFrames",
+        "sys._current_exceptions": "_PyThread_CurrentExceptions",
+    ]
+    /// Methods that return elements of their receiver (so origins flow through them).
+    static let elementMethods: Set<String> = [
+        "items", "values", "keys", "get", "copy", "pop", "setdefault", "__getitem__", "popitem",
+    ]
+    /// Builtins that return their argument's elements in a new container.
+    static let elementBuiltins: Set<String> = ["list", "tuple", "dict", "sorted", "reversed", "iter", "next", "enumerate"]
+}
+
+struct PyExtractor {
+    let file: PyParsedFile
+    let language: Language
+    var facts: FileFacts
+    /// Local name of an imported module → module name (`import sys as _sys` → `_sys` → `sys`).
+    var moduleAliases: [String: String] = [:]
+    /// Names imported from other modules (`from x import f`).
+    var importedNames: Set<String> = []
+    var moduleGlobals: Set<String> = []
+
+    init(file: PyParsedFile, language: Language) {
+        self.file = file
+        self.language = language
+        self.facts = FileFacts(path: file.path, language: language)
+    }
+
+    mutating func run() {
+        facts.functionCount = file.functionCount
+        facts.recoveredFunctions = file.recoveredFunctionCount
+        facts.suppressions = Suppressions.parse(comments: file.comments.map { ($0.line, $0.text, $0.ownLine) },
+                                                commentPrefix: "#")
+        if let v = file.directives["freethreading_compatible"], v.lowercased() == "true" {
+            facts.declaresGILFree.append(Pos(line: 1, column: 1))
+        }
+        for d in file.diagnostics.prefix(5) { facts.warnings.append(d) }
+        collectImportsAndGlobals(file.body)
+        // module body: import-time code, as a function of its own
+        var module = FunctionWalker(x: self, name: "<module \(Self.moduleName(file.path))>", className: nil,
+                                    params: [], pos: Pos(line: 1, column: 1), callable: false)
+        module.block(file.body, topLevel: true)
+        module.finish(endLine: Int(facts.functions.last?.endPos.line ?? 1))
+        facts.functions.append(module.function)
+        facts.threadTargets.append(contentsOf: module.threadTargets)
+        visitDefinitions(file.body, className: nil)
+    }
+
+    static func moduleName(_ path: String) -> String {
+        let base = Program.baseName(path)
+        return base.split(separator: ".").first.map(String.init) ?? base
+    }
+
+    mutating func collectImportsAndGlobals(_ body: [PyStmt]) {
+        for s in body {
+            switch s.kind {
+            case .importModules(let names, _):
+                for n in names {
+                    let local = n.alias ?? String(n.name.split(separator: ".").first ?? Substring(n.name))
+                    moduleAliases[local] = n.alias == nil ? local : n.name
+                }
+            case .importFrom(let module, let names, _):
+                for n in names {
+                    let local = n.alias ?? n.name
+                    importedNames.insert(local)
+                    // `from a.b import c` may import a submodule: calls `c.f()` resolve to `f`
+                    moduleAliases[local] = module.isEmpty ? n.name : module + "." + n.name
+                }
+            case .assign(let targets, _):
+                for t in targets { if case .name(let n, _) = t { moduleGlobals.insert(n) } }
+            case .declare(let names, let type, _):
+                for n in names {
+                    moduleGlobals.insert(n)
+                    facts.globals.append(GlobalFacts(name: n, type: Self.typeRef(type), isStatic: true, isExtern: false,
+                                                     isThreadLocal: false, initializer: nil, file: file.path,
+                                                     pos: Pos(line: s.pos.line, column: s.pos.column)))
+                }
+            case .include(let name):
+                facts.includes.append(name)
+            case .externBlock(let ext):
+                for st in ext.structs {
+                    facts.structs.append(StructFacts(name: st.name, typedefNames: [],
+                                                     fields: st.fields.map { FieldFact(name: $0.name, type: Self.typeRef($0.type)) },
+                                                     isPythonObject: false, file: file.path,
+                                                     pos: Pos(line: st.pos.line, column: st.pos.column)))
+                }
+                for (k, v) in ext.typedefs { facts.typedefs[k] = Self.typeRef(v) }
+            case .compileTimeIf(let branches, let orelse):
+                for b in branches { collectImportsAndGlobals(b.body) }
+                collectImportsAndGlobals(orelse)
+            default:
+                break
+            }
+        }
+    }
+
+    /// `PyObject *` → TypeRef(PyObject, 1); `dict` → TypeRef(dict).
+    static func typeRef(_ text: String) -> TypeRef {
+        var t = text
+        for q in ["const ", "unsigned ", "signed ", "volatile "] { t = t.replacingOccurrences(of: q, with: "") }
+        let stars = t.filter { $0 == "*" }.count
+        let name = t.replacingOccurrences(of: "*", with: "").replacingOccurrences(of: "?", with: "")
+            .trimmingCharacters(in: .whitespaces)
+        return TypeRef(name: name.isEmpty ? "object" : name, pointers: stars)
+    }
+
+    mutating func visitDefinitions(_ body: [PyStmt], className: String?) {
+        for s in body {
+            switch s.kind {
+            case .function(let fn):
+                addFunction(fn, className: className)
+            case .classDef(let cls):
+                let isThread = cls.bases.contains { b in
+                    let t = Self.render(b)
+                    return t == "Thread" || t.hasSuffix(".Thread") || t.hasSuffix("PeriodicThread")
+                }
+                visitDefinitions(cls.body, className: cls.name)
+                if isThread, cls.body.contains(where: { if case .function(let f) = $0.kind { return f.name == "run" }; return false }) {
+                    facts.threadTargets.append(ThreadTarget(function: "\(cls.name).run", how: "`\(cls.name)`, a threading.Thread subclass",
+                                                            pos: Pos(line: cls.pos.line, column: cls.pos.column)))
+                }
+            case .compileTimeIf(let branches, let orelse):
+                for b in branches { visitDefinitions(b.body, className: className) }
+                visitDefinitions(orelse, className: className)
+            case .ifStmt(let branches, let orelse):
+                // definitions under `if sys.version_info >= ...:` at module level
+                for b in branches { visitDefinitions(b.body, className: className) }
+                visitDefinitions(orelse, className: className)
+            case .tryStmt(let b, let handlers, let orelse, let fin):
+                visitDefinitions(b, className: className)
+                for h in handlers { visitDefinitions(h.body, className: className) }
+                visitDefinitions(orelse, className: className)
+                visitDefinitions(fin, className: className)
+            default:
+                break
+            }
+        }
+    }
+
+    mutating func addFunction(_ fn: PyFunction, className: String?) {
+        let qualified = className.map { "\($0).\(fn.name)" } ?? fn.name
+        let params = fn.params.map { ParamFact(name: $0.name, type: Self.typeRef($0.type ?? "object")) }
+        var w = FunctionWalker(x: self, name: qualified, className: className, params: params,
+                               pos: Pos(line: fn.pos.line, column: fn.pos.column),
+                               callable: fn.kind != .cdef)
+        w.function.isStatic = fn.kind == .cdef
+        if fn.nogil { w.function.attributes.append("nogil") }
+        w.block(fn.body, topLevel: false)
+        w.finish(endLine: fn.endLine)
+        facts.functions.append(w.function)
+        facts.threadTargets.append(contentsOf: w.threadTargets)
+        // nested functions and classes
+        visitNested(fn.body, className: className)
+    }
+
+    mutating func visitNested(_ body: [PyStmt], className: String?) {
+        for s in body {
+            switch s.kind {
+            case .function(let f): addFunction(f, className: nil)
+            case .classDef(let c): visitDefinitions(c.body, className: c.name)
+            case .ifStmt(let branches, let orelse):
+                for b in branches { visitNested(b.body, className: className) }
+                visitNested(orelse, className: className)
+            case .whileStmt(_, let body, _), .forStmt(_, _, let body, _), .with(_, let body):
+                visitNested(body, className: className)
+            case .tryStmt(let b, let hs, let o, let f):
+                visitNested(b, className: className)
+                for h in hs { visitNested(h.body, className: className) }
+                visitNested(o, className: className)
+                visitNested(f, className: className)
+            default: break
+            }
+        }
+    }
+
+    /// `a.b.c` as text; other expressions as `?`.
+    static func render(_ e: PyExpr) -> String {
+        switch e {
+        case .name(let n, _): return n
+        case .attribute(let b, let n, _): return render(b) + "." + n
+        case .call(let f, _, _): return render(f) + "()"
+        case .subscript(let b, _, _): return render(b) + "[...]"
+        case .cast(_, let v, _): return render(v)
+        default: return "?"
+        }
+    }
+}
+
+/// Walks one Python/Cython function body.
+struct FunctionWalker {
+    let x: PyExtractor
+    var function: FunctionFacts
+    let className: String?
+    var paramIndex: [String: Int] = [:]
+    var threadTargets: [ThreadTarget] = []
+    var open: [Int] = []
+    /// Modules imported inside this function (`import traceback` in a body).
+    var localModules: [String: String] = [:]
+
+    func moduleAlias(_ name: String) -> String? { localModules[name] ?? x.moduleAliases[name] }
+
+    init(x: PyExtractor, name: String, className: String?, params: [ParamFact], pos: Pos, callable: Bool) {
+        self.x = x
+        self.className = className
+        function = FunctionFacts(name: name, file: x.file.path, pos: pos, isStatic: !callable,
+                                 returnType: TypeRef(name: "object"), params: params, locals: [:], regions: [],
+                                 calls: [], ops: [], functionRefs: [], endPos: pos, language: x.language)
+        if callable { function.attributes.append("python-callable") }
+        for (i, p) in params.enumerated() { paramIndex[p.name] = i }
+    }
+
+    mutating func finish(endLine: Int) {
+        function.endPos = Pos(line: max(endLine, Int(function.pos.line)), column: 1)
+        for r in open { function.regions[r].end = function.endPos }
+        open.removeAll()
+    }
+
+    func pos(_ p: PyPos) -> Pos { Pos(line: p.line, column: p.column) }
+
+    // MARK: names
+
+    func resolve(_ name: String) -> AccessPath {
+        if let k = paramIndex[name] {
+            return AccessPath(root: .param(k), name: name, rootType: function.params[k].type, text: name)
+        }
+        if let t = function.locals[name] {
+            return AccessPath(root: .local, name: name, rootType: t, text: name)
+        }
+        return AccessPath(root: .global, name: name, rootType: nil, text: name)
+    }
+
+    func isLocal(_ name: String) -> Bool { paramIndex[name] != nil || function.locals[name] != nil }
+
+    // MARK: statements
+
+    mutating func block(_ body: [PyStmt], topLevel: Bool) {
+        for s in body { statement(s, topLevel: topLevel) }
+    }
+
+    mutating func statement(_ s: PyStmt, topLevel: Bool) {
+        switch s.kind {
+        case .expr(let e):
+            _ = eval(e)
+        case .assign(let targets, let value):
+            let v = eval(value)
+            for t in targets { bind(t, v, at: s.pos) }
+        case .augAssign(let target, _, let value):
+            _ = eval(value)
+            _ = eval(target)
+        case .declare(let names, let type, let values):
+            for (i, n) in names.enumerated() {
+                if !topLevel { function.locals[n] = PyExtractor.typeRef(type) }
+                if i < values.count, let e = values[i] {
+                    let v = eval(e)
+                    bind(.name(n, s.pos), v, at: s.pos)
+                }
+            }
+        case .ret(let e):
+            let v = e.map { eval($0) } ?? .null
+            function.ops.append(.ret(v, pos: pos(s.pos)))
+        case .ifStmt(let branches, let orelse), .compileTimeIf(let branches, let orelse):
+            for b in branches {
+                _ = eval(b.test)
+                block(b.body, topLevel: topLevel)
+            }
+            block(orelse, topLevel: topLevel)
+        case .whileStmt(let test, let body, let orelse):
+            _ = eval(test)
+            block(body, topLevel: topLevel)
+            block(orelse, topLevel: topLevel)
+        case .forStmt(let target, let iter, let body, let orelse):
+            let it = eval(iter)
+            bind(target, .offset(it), at: s.pos)
+            block(body, topLevel: topLevel)
+            block(orelse, topLevel: topLevel)
+        case .with(let items, let body):
+            var opened = 0
+            for item in items {
+                if case .name(let n, let p) = item.context, n == "nogil" || n == "gil" {
+                    openRegion(n == "nogil" ? .gilReleased : .gilHeldAgain, at: p, opener: "with \(n)")
+                    opened += 1
+                    continue
+                }
+                let v = eval(item.context)
+                if let t = item.target { bind(t, v, at: s.pos) }
+            }
+            block(body, topLevel: topLevel)
+            let end = Self.lastPos(body) ?? s.pos
+            for _ in 0..<opened { closeRegion(at: end) }
+        case .tryStmt(let body, let handlers, let orelse, let fin):
+            block(body, topLevel: topLevel)
+            for h in handlers {
+                if let n = h.name, !topLevel { function.locals[n] = TypeRef(name: "BaseException") }
+                block(h.body, topLevel: topLevel)
+            }
+            block(orelse, topLevel: topLevel)
+            block(fin, topLevel: topLevel)
+        case .raise(let e):
+            if let e { _ = eval(e) }
+        case .delete(let es):
+            for e in es { _ = eval(e) }
+        case .function(let fn):
+            // a nested function is a value in this scope (it may be passed as a thread target)
+            if !topLevel { function.locals[fn.name] = TypeRef(name: "function") }
+        case .importModules(let names, _):
+            for n in names {
+                let local = n.alias ?? String(n.name.split(separator: ".").first ?? Substring(n.name))
+                localModules[local] = n.alias == nil ? local : n.name
+            }
+        case .importFrom(let module, let names, _):
+            for n in names { localModules[n.alias ?? n.name] = module.isEmpty ? n.name : module + "." + n.name }
+        default:
+            break
+        }
+    }
+
+    static func lastPos(_ body: [PyStmt]) -> PyPos? {
+        guard let last = body.last else { return nil }
+        switch last.kind {
+        case .ifStmt(let bs, let o):
+            return lastPos(o) ?? bs.last.flatMap { lastPos($0.body) } ?? last.pos
+        case .forStmt(_, _, let b, _), .whileStmt(_, let b, _), .with(_, let b):
+            return lastPos(b) ?? last.pos
+        case .tryStmt(let b, let hs, let o, let f):
+            return lastPos(f) ?? lastPos(o) ?? hs.last.flatMap { lastPos($0.body) } ?? lastPos(b) ?? last.pos
+        default:
+            return last.pos
+        }
+    }
+
+    mutating func openRegion(_ kind: RegionKind, at p: PyPos, opener: String) {
+        function.regions.append(RegionFact(kind: kind, subject: nil, subjects2: nil, begin: pos(p), end: pos(p), opener: opener))
+        open.append(function.regions.count - 1)
+    }
+
+    mutating func closeRegion(at p: PyPos) {
+        guard let r = open.popLast() else { return }
+        function.regions[r].end = Pos(line: p.line + 1, column: 0)
+    }
+
+    /// Assigns a value to a target: a name, an attribute, a subscript, or a tuple to unpack.
+    mutating func bind(_ target: PyExpr, _ v: Value, at p: PyPos) {
+        switch target {
+        case .name(let n, let np):
+            if function.locals[n] == nil, paramIndex[n] == nil, !function.name.hasPrefix("<module") {
+                function.locals[n] = TypeRef(name: "object")
+            }
+            let path = resolve(n)
+            function.ops.append(.assign(target: path, value: v, pos: pos(np), regions: open))
+            noteFunctionRef(v, .store(path), at: np)
+        case .collection(let es, _):
+            for e in es { bind(e, .offset(v), at: p) }
+        case .starred(let e, _):
+            bind(e, .offset(v), at: p)
+        case .attribute, .subscript:
+            if let path = place(target) {
+                function.ops.append(.assign(target: path, value: v, pos: pos(target.pos), regions: open))
+                noteFunctionRef(v, .store(path), at: target.pos)
+            }
+        default:
+            _ = eval(target)
+        }
+    }
+
+    mutating func noteFunctionRef(_ v: Value, _ dest: FunctionRef.Destination, at p: PyPos) {
+        guard case .path(let ap) = v.stripped, ap.root == .global, ap.fields.isEmpty else { return }
+        function.functionRefs.append(FunctionRef(name: ap.name, destination: dest, pos: pos(p)))
+    }
+
+    /// The place an attribute/subscript expression names (evaluating its base).
+    mutating func place(_ e: PyExpr) -> AccessPath? {
+        switch e {
+        case .name(let n, _):
+            return resolve(n)
+        case .attribute(let b, let name, _):
+            let base = eval(b)
+            guard var p = placeOf(base) else { return nil }
+            p.fields.append(name)
+            p.text = PyExtractor.render(e)
+            return p
+        case .subscript(let b, let idx, _):
+            _ = eval(idx)
+            let base = eval(b)   // evaluate first: a method call captures `self` before its arguments
+            return placeOf(base)
+        default:
+            return nil
+        }
+    }
+
+    func placeOf(_ v: Value) -> AccessPath? {
+        switch v {
+        case .path(let p): return p
+        case .cast(_, let i), .offset(let i): return placeOf(i)
+        case .call(let c):
+            let name = function.calls[c].callee ?? "(call)"
+            return AccessPath(root: .unknown, name: "\(name)()", rootType: nil, text: "\(name)(...)")
+        default: return nil
+        }
+    }
+
+    // MARK: expressions
+
+    mutating func eval(_ e: PyExpr) -> Value {
+        switch e {
+        case .name(let n, let p):
+            if n == "None" { return .null }
+            if n == "True" || n == "False" { return .literal(n) }
+            let path = resolve(n)
+            if path.root == .global, x.moduleGlobals.contains(n) {
+                function.ops.append(.read(path, pos: pos(p), regions: open))
+            }
+            return .path(path)
+        case .attribute(_, let name, let p):
+            // module attribute (`sys.maxsize`) or object attribute (`frame.f_back`)
+            guard var path = place(e) else { return .unknown }
+            path.text = PyExtractor.render(e)
+            if path.root == .global, path.fields.count == 1, moduleAlias(path.name) != nil, !isLocal(path.name) {
+                return .path(path)  // a module's attribute
+            }
+            _ = name
+            function.ops.append(.read(path, pos: pos(p), regions: open))
+            return .path(path)
+        case .subscript(let b, let idx, _):
+            let base = eval(b)
+            _ = eval(idx)
+            return .offset(base)
+        case .call(let f, let args, let p):
+            return call(f, args, at: p)
+        case .cast(let type, let v, _):
+            let inner = eval(v)
+            return .cast(PyExtractor.typeRef(type), inner)
+        case .literal(let t, _):
+            return t.hasPrefix("\"") || t.hasPrefix("'") ? .string : .literal(t)
+        case .collection(let es, _):
+            // a tuple/list/dict holds its elements: their origins flow through it
+            var vals: [Value] = []
+            for el in es { vals.append(eval(el)) }
+            return vals.isEmpty ? .unknown : .choice(vals)
+        case .comprehension(let element, let target, let iter, let p):
+            let it = eval(iter)
+            bind(target, .offset(it), at: p)
+            let el = eval(element)
+            return .offset(el)
+        case .lambda(_, let body, _):
+            _ = body
+            return .unknown
+        case .binary(_, let l, let r, _):
+            _ = eval(l)
+            _ = eval(r)
+            return .unknown
+        case .unary(let op, let v, _):
+            if op == "&", let p = place(v) { return .addressOf(p) }
+            let inner = eval(v)
+            return op == "*" ? .offset(inner) : .unknown
+        case .conditional(let test, let body, let orelse, _):
+            _ = eval(test)
+            let a = eval(body)
+            let b = eval(orelse)
+            return .choice([a, b])
+        case .starred(let v, _), .await(let v, _):
+            return eval(v)
+        case .unknown:
+            return .unknown
+        }
+    }
+
+    /// A call: C-API names (also Python spellings such as `sys._current_frames`), functions of
+    /// the analyzed code, methods on `self`, element accessors, thread starts.
+    mutating func call(_ f: PyExpr, _ args: [PyArg], at p: PyPos) -> Value {
+        var callee: String?
+        var receiver: Value?
+        var methodName: String?
+        switch f {
+        case .name(let n, _):
+            if isLocal(n) {
+                receiver = .path(resolve(n))
+            } else {
+                callee = n
+            }
+        case .attribute(let b, let name, _):
+            methodName = name
+            let dotted = PyExtractor.render(f)
+            let head = String(dotted.split(separator: ".").first ?? "")
+            if let module = moduleAlias(head), !isLocal(head) {
+                let full = ([module] + dotted.split(separator: ".").dropFirst().map(String.init)).joined(separator: ".")
+                callee = PythonAPI.aliases[full] ?? (CAPI.lookup(full) != nil ? full : name)
+            } else if case .name(let recv, _) = b, recv == "self" || recv == "cls", let c = className {
+                callee = "\(c).\(name)"
+                receiver = eval(b)
+            } else {
+                receiver = eval(b)
+            }
+        default:
+            receiver = eval(f)
+        }
+        var values: [Value] = []
+        var texts: [String] = []
+        var keywords: [String: Value] = [:]
+        for a in args {
+            let v = eval(a.value)
+            if let n = a.name { keywords[n] = v } else { values.append(v) }
+            texts.append(PyExtractor.render(a.value))
+        }
+        // element accessors and copying builtins keep the receiver's origins
+        if callee == nil, let m = methodName, PythonAPI.elementMethods.contains(m), let r = receiver { return .offset(r) }
+        if let c = callee, PythonAPI.elementBuiltins.contains(c), let first = values.first { return .offset(first) }
+        // thread starts: threading.Thread(target=f), executor.submit(f, ...)
+        let calleeText = PyExtractor.render(f)
+        if calleeText.hasSuffix("Thread"), let t = keywords["target"] { noteThreadTarget(t, how: "\(calleeText)(target=...)", at: p) }
+        if methodName == "submit" || calleeText == "_thread.start_new_thread" || calleeText.hasSuffix("start_new_thread"),
+           let t = values.first { noteThreadTarget(t, how: "\(calleeText)(...)", at: p) }
+        let fact = CallFact(callee: callee, target: callee == nil ? nil : nil, args: values, argTexts: texts, pos: pos(p),
+                            regions: open, guards: [], resultUse: .used)
+        function.calls.append(fact)
+        function.ops.append(.call(function.calls.count - 1))
+        if let c = callee {
+            for (i, v) in values.enumerated() { noteFunctionRef(v, .argument(callee: c, index: i), at: p) }
+        }
+        return .call(function.calls.count - 1)
+    }
+
+    mutating func noteThreadTarget(_ v: Value, how: String, at p: PyPos) {
+        guard let path = v.path else { return }
+        var name: String?
+        if path.name == "self", path.fields.count == 1, let c = className { name = "\(c).\(path.fields[0])" }
+        if path.fields.isEmpty { name = path.name }
+        guard let n = name else { return }
+        threadTargets.append(ThreadTarget(function: n, how: how, pos: pos(p)))
+    }
+}
