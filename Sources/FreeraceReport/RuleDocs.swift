@@ -15,6 +15,19 @@ public enum RuleDocs {
         return s
     }
 
+    /// The generated documentation files: one per rule and an index (`docs/rules/`).
+    public static func files(rules: [any Rule] = RuleRegistry.all) -> [(String, String)] {
+        var index = "# freerace rules\n\nGenerated from the rules' documentation by `freerace generate-docs`; do not edit.\n\n"
+        index += "| code | name | summary |\n|---|---|---|\n"
+        var out: [(String, String)] = []
+        for r in rules {
+            index += "| [\(r.code)](\(r.code).md) | `\(r.name)` | \(r.summary) |\n"
+            out.append(("\(r.code).md", markdown(r)))
+        }
+        out.append(("README.md", index))
+        return out
+    }
+
     public static func text(_ r: any Rule) -> String {
         var s = "\(r.code) \(r.name) (\(r.maturity.rawValue))\n\(r.summary).\n\n"
         s += "What it does\n\(indent(r.doc.whatItDoes))\n\n"

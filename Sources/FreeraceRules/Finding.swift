@@ -39,6 +39,14 @@ public struct ReproHint: Sendable, Codable, Hashable {
     public var readers: [String]
     /// The scenario: `object-mutate-vs-read`, `trampoline-toggle`, `frame-sampler`, `container-mutate-vs-borrow`, `gil-released-buffer`.
     public var scenario: String
+
+    public init(module: String?, typeName: String?, mutators: [String], readers: [String], scenario: String) {
+        self.module = module
+        self.typeName = typeName
+        self.mutators = mutators
+        self.readers = readers
+        self.scenario = scenario
+    }
 }
 
 /// A problem found by a rule.
@@ -76,10 +84,30 @@ public struct Finding: Sendable, Codable, Hashable {
     }
 
     /// Stable across runs and unrelated edits: code, file and the rule's key — never line numbers.
+    /// The file is named relative to its project root, so the id does not depend on the directory
+    /// freerace was run from or on how the path was spelled.
     public static func makeID(code: String, path: String, key: String) -> String {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in "\(code)|\(path)|\(key)".utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        for b in "\(code)|\(projectRelative(path))|\(key)".utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         return "\(code)-" + String(h, radix: 16).leftPadded(16)
+    }
+
+    /// `path` relative to the nearest ancestor holding `.git`, `pyproject.toml`, `setup.py` or
+    /// `setup.cfg`; the last two components when there is none.
+    public static func projectRelative(_ path: String) -> String {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        var dir = url.deletingLastPathComponent()
+        for _ in 0..<40 {
+            for marker in [".git", "pyproject.toml", "setup.py", "setup.cfg"]
+            where FileManager.default.fileExists(atPath: dir.appendingPathComponent(marker).path) {
+                let base = dir.path.hasSuffix("/") ? dir.path : dir.path + "/"
+                if url.path.hasPrefix(base) { return String(url.path.dropFirst(base.count)) }
+            }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { break }
+            dir = parent
+        }
+        return url.pathComponents.suffix(2).joined(separator: "/")
     }
 }
 

@@ -10,8 +10,8 @@ struct Freerace: ParsableCommand {
         commandName: "freerace",
         abstract: "Finds concurrency lifetime bugs in Python's native layer: memory freed by one thread while another still uses it.",
         version: Renderer.toolVersion,
-        subcommands: [Check.self, Rules.self, Explain.self, ParseStatsCommand.self, DebugParseCommand.self,
-                      DebugModelCommand.self],
+        subcommands: [Check.self, Rules.self, Explain.self, Repro.self, ParseStatsCommand.self, GenerateDocs.self,
+                      DebugParseCommand.self, DebugModelCommand.self],
         defaultSubcommand: nil
     )
 }
@@ -66,6 +66,42 @@ struct Check: ParsableCommand {
     }
 }
 
+struct Repro: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repro",
+        abstract: "Write (and optionally build and run) a threaded stress test that tries to confirm a finding.")
+    @Argument(help: "The finding id (from the report), or a unique prefix.") var id: String
+    @Argument(help: "Files or directories to re-analyze (default: .).") var paths: [String] = ["."]
+    @Flag(help: "Build the extension into a throwaway venv first.") var build = false
+    @Flag(name: .customLong("run"), help: "Run the script and record the outcome in the finding.") var runScript = false
+    @Option(help: "How long to stress, in seconds.") var seconds: Int = 30
+    @Option(help: "Python interpreter to build and run with.") var python: String = "python3"
+    @Option(help: "Pin the run to this CPU with taskset (-1: do not pin).") var cpu: Int = 0
+    @Option(name: [.short, .customLong("output")], help: "Where to write the script.") var output: String?
+    @Option(help: "Python module to import (default: from the finding).") var module: String?
+    @Option(name: .customLong("type"), help: "Python type to instantiate (default: from the finding).") var typeName: String?
+    @Option(help: "free-threaded, gil or auto, as for check.") var target: String?
+    @Option(help: "Output format for the finding with its outcome: text, json, sarif.") var format: String = "text"
+
+    func run() throws {
+        var c = ReproCommand()
+        c.id = id
+        c.paths = paths
+        c.build = build
+        c.run = runScript
+        c.seconds = seconds
+        c.python = python
+        c.cpu = cpu < 0 ? nil : cpu
+        c.output = output
+        c.module = module
+        c.typeName = typeName
+        c.target = target
+        c.format = format
+        let status = try c.execute()
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
 struct Rules: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "rules", abstract: "List the rules.")
     @Flag var json = false
@@ -90,6 +126,18 @@ struct Explain: ParsableCommand {
             throw UsageError("unknown rule `\(code)` (see `freerace rules`)")
         }
         print(RuleDocs.text(r), terminator: "")
+    }
+}
+
+struct GenerateDocs: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate-docs", abstract: "Write docs/rules/*.md from the rules' documentation.", shouldDisplay: false)
+    @Argument(help: "Output directory.") var directory: String = "docs/rules"
+    func run() throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for (name, text) in RuleDocs.files() {
+            try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+        }
     }
 }
 
