@@ -619,16 +619,18 @@ public struct Program: Sendable {
             }
         }
         // 7. Exported functions nobody here calls: callable from other translation units
+        var hasEntry = Set(entryPoints.map(\.function))
         for (fi, fn) in functions.enumerated() where !fn.isStatic && callers[fi].isEmpty
             && (fn.language == .c || fn.language == .cpp) && !fn.name.hasPrefix("PyInit_") && fn.name != "main" {
-            if entryPoints.contains(where: { $0.function == fi }) { continue }
+            if hasEntry.contains(fi) { continue }
+            hasEntry.insert(fi)
             let route = CAPI.pythonRoutes[fn.name] ?? "exported, callable from other files"
             add(EntryPoint(function: fi, kind: .exported, context: .anyThread, selfType: selfTypeGuess(fi),
                            label: "`\(fn.name)` (\(route))", origin: fn.location))
         }
         // 8. Python-callable functions from the Python/Cython frontends
         for (fi, fn) in functions.enumerated() where fn.attributes.contains("python-callable") {
-            if entryPoints.contains(where: { $0.function == fi }) { continue }
+            if hasEntry.contains(fi) { continue }
             add(EntryPoint(function: fi, kind: .pythonCallable, context: .anyThread, selfType: nil,
                            label: "`\(fn.name)()`", origin: fn.location))
         }

@@ -112,6 +112,10 @@ struct PyExtractor {
 
     /// `PyObject *` → TypeRef(PyObject, 1); `dict` → TypeRef(dict).
     static func typeRef(_ text: String) -> TypeRef {
+        // most annotations are one word: no string surgery needed
+        if !text.utf8.contains(where: { $0 == 0x2A || $0 == 0x20 || $0 == 0x3F }) {
+            return TypeRef(name: text.isEmpty ? "object" : text)
+        }
         var t = text
         for q in ["const ", "unsigned ", "signed ", "volatile "] { t = t.replacingOccurrences(of: q, with: "") }
         let stars = t.filter { $0 == "*" }.count

@@ -143,9 +143,14 @@ public final class SummaryEngine {
     let perKey = 3
     let maxChain = 10
 
-    public init(program: Program, kinds: Set<EffectKind>, keep: @escaping (EffectKind, Origin) -> Bool = { _, _ in true }) {
+    /// Languages whose functions this engine summarizes (the others get empty summaries).
+    let languages: Set<Language>
+
+    public init(program: Program, kinds: Set<EffectKind>, languages: Set<Language> = Set(Language.allCases),
+                keep: @escaping (EffectKind, Origin) -> Bool = { _, _ in true }) {
         self.program = program
         self.kinds = kinds
+        self.languages = languages
         self.keep = keep
     }
 
@@ -466,6 +471,7 @@ public final class SummaryEngine {
     private func compute(_ f: Int) -> Summary {
         let fn = program.functions[f]
         var out = Summary()
+        guard languages.contains(fn.language) else { return out }
         var byKey: [Key: [Int]] = [:]
         func add(_ e: Effect) {
             guard kinds.contains(e.kind), keep(e.kind, e.origin) else { return }

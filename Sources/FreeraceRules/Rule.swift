@@ -49,7 +49,10 @@ public final class RuleContext {
     public init(program: Program) { self.program = program }
 
     /// Frees, unmaps and calls through pointers (sparse effects).
-    public lazy var lifetimeEngine = SummaryEngine(program: program, kinds: [.free, .unmap, .exec])
+    public lazy var lifetimeEngine = SummaryEngine(program: program, kinds: [.free, .unmap, .exec], languages: Self.native)
+
+    /// Languages with raw memory, locks and C-API calls: C and C++.
+    public static let native: Set<Language> = [.c, .cpp]
 
     /// Origins freed or unmapped anywhere, for filtering reads.
     public lazy var freedOrigins: Set<Origin> = {
@@ -67,7 +70,7 @@ public final class RuleContext {
             if case .field(_, let f) = o { return f }
             return nil
         })
-        return SummaryEngine(program: program, kinds: [.read]) { _, o in
+        return SummaryEngine(program: program, kinds: [.read], languages: Self.native) { _, o in
             switch o {
             case .field(_, let f): return freed.contains(o) || freedFieldNames.contains(f)
             case .global: return freed.contains(o)
@@ -78,7 +81,7 @@ public final class RuleContext {
     }()
 
     /// Writes to globals (for lazily initialized state).
-    public lazy var globalWriteEngine = SummaryEngine(program: program, kinds: [.write, .read]) { _, o in
+    public lazy var globalWriteEngine = SummaryEngine(program: program, kinds: [.write, .read], languages: Self.native) { _, o in
         if case .global = o { return true }
         return false
     }
@@ -90,19 +93,19 @@ public final class RuleContext {
     public lazy var frameEngine = SummaryEngine(program: program, kinds: [.frameRead])
 
     /// Borrowed references from containers.
-    public lazy var borrowEngine = SummaryEngine(program: program, kinds: [.borrow])
+    public lazy var borrowEngine = SummaryEngine(program: program, kinds: [.borrow], languages: Self.native)
 
     /// Stores into the fields and globals that hold borrowed-from containers.
     public lazy var containerWriteEngine: SummaryEngine = {
         var containers = Set<Origin>()
         var names = Set<String>()
-        for e in concurrentEntries {
+        for e in nativeConcurrentEntries {
             for fx in borrowEngine.entryEffects(e.function) {
                 containers.insert(fx.origin)
                 if case .field(_, let f) = fx.origin { names.insert(f) }
             }
         }
-        return SummaryEngine(program: program, kinds: [.write]) { _, o in
+        return SummaryEngine(program: program, kinds: [.write], languages: Self.native) { _, o in
             switch o {
             case .field, .global: return containers.contains(o)
             case .param(_, let fs): return fs.last.map { names.contains($0) } ?? false
@@ -112,7 +115,7 @@ public final class RuleContext {
     }()
 
     /// Container mutations and reference replacements (thread B of FR302).
-    public lazy var mutationEngine = SummaryEngine(program: program, kinds: [.mutate]) { _, o in
+    public lazy var mutationEngine = SummaryEngine(program: program, kinds: [.mutate], languages: Self.native) { _, o in
         switch o {
         case .field, .global, .param: return true
         default: return false
@@ -123,10 +126,14 @@ public final class RuleContext {
     public lazy var concurrentEntries: [EntryPoint] =
         program.entryPoints.filter { $0.context == .anyThread && $0.kind != .constructor }
 
+    /// The concurrent entry points in C and C++ (the rules about raw memory and locks).
+    public lazy var nativeConcurrentEntries: [EntryPoint] =
+        concurrentEntries.filter { Self.native.contains(program.functions[$0.function].language) }
+
     /// For each field or global, the first concurrent entry point that mutates it as a container.
     public lazy var firstMutator: [Origin: (EntryPoint, Effect)] = {
         var d: [Origin: (EntryPoint, Effect)] = [:]
-        for e in concurrentEntries {
+        for e in nativeConcurrentEntries {
             for fx in mutationEngine.entryEffects(e.function) where d[fx.origin] == nil { d[fx.origin] = (e, fx) }
         }
         return d
@@ -135,7 +142,7 @@ public final class RuleContext {
     /// Fields and globals stored into by a concurrent entry point.
     public lazy var writtenPlaces: Set<Origin> = {
         var s = Set<Origin>()
-        for e in concurrentEntries {
+        for e in nativeConcurrentEntries {
             for fx in containerWriteEngine.entryEffects(e.function) { s.insert(fx.origin) }
         }
         return s

@@ -50,7 +50,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
         let program = ctx.program
         var bySite: [Step: (EntryPoint, Effect)] = [:]
         var order: [Step] = []
-        for e in ctx.concurrentEntries {
+        for e in ctx.nativeConcurrentEntries {
             for fx in ctx.borrowEngine.entryEffects(e.function, keepParameters: true) where fx.kind == .borrow {
                 guard let site = fx.chain.last, ctx.freeThreading(site.function).applies else { continue }
                 // a backport of the strong-reference API (pythoncapi_compat.h) borrows by design, and is

@@ -68,7 +68,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         // 1. Frees of object fields, grouped by (type, field, freeing function)
         var groups: [String: [Free]] = [:]
         var order: [String] = []
-        for e in ctx.concurrentEntries {
+        for e in ctx.nativeConcurrentEntries {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner) else { continue }
                 let b = ctx.blamedStep(fx.chain, kind: .free, origin: fx.origin, engine: ctx.lifetimeEngine)
@@ -85,7 +85,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             guard case .field(let owner, let field) = first.effect.origin else { continue }
             // 2. Readers of the same field whose locks do not order them with some free
             var readers: [(EntryPoint, Effect)] = []
-            for r in ctx.concurrentEntries {
+            for r in ctx.nativeConcurrentEntries {
                 for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && rd.origin == first.effect.origin {
                     if frees.contains(where: { !SummaryEngine.shareLock($0.effect.locks, rd.locks) }) {
                         readers.append((r, rd))

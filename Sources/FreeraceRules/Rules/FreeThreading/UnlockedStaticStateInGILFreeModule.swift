@@ -53,7 +53,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         struct Write { var entry: EntryPoint; var effect: Effect; var root: String }
         var groups: [String: [Write]] = [:]
         var order: [String] = []
-        for e in ctx.concurrentEntries where e.kind != .exported {
+        for e in ctx.nativeConcurrentEntries where e.kind != .exported {
             for fx in ctx.globalWriteEngine.entryEffects(e.function) where fx.kind == .write && fx.locks.isEmpty {
                 guard case .global(let place) = fx.origin, let step = fx.chain.last,
                       ctx.freeThreading(step.function).applies,
@@ -68,11 +68,19 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
                 }
             }
         }
+        guard !order.isEmpty else { return [] }
+        // readers of each global, for thread A notes (built once)
+        var readers: [String: [(EntryPoint, Effect)]] = [:]
+        for e in ctx.nativeConcurrentEntries {
+            for rd in ctx.globalWriteEngine.entryEffects(e.function) where rd.kind == .read {
+                if case .global(let place) = rd.origin { readers[place, default: []].append((e, rd)) }
+            }
+        }
         return order.compactMap { key in
             guard let writes = groups[key], let w = writes.first else { return nil }
             let roots = uniqued(writes.map(\.root))
             return report(ctx, root: w.root, allRoots: roots, writes: writes.map { ($0.entry, $0.effect) },
-                          first: (w.entry, w.effect))
+                          first: (w.entry, w.effect), readers: readers[w.root] ?? [])
         }
     }
 
@@ -102,7 +110,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
     }
 
     func report(_ ctx: RuleContext, root: String, allRoots: [String], writes: [(EntryPoint, Effect)],
-                first: (EntryPoint, Effect)) -> Finding {
+                first: (EntryPoint, Effect), readers: [(EntryPoint, Effect)]) -> Finding {
         let program = ctx.program
         let (entry, fx) = first
         let step = fx.chain.last!
@@ -129,7 +137,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         if !alsoSet.isEmpty {
             notes.append(Note(location: ctx.location(step), message: "the same code also sets \(ctx.shortList(alsoSet))", thread: "B"))
         }
-        if let (r, rd) = readerElsewhere(ctx, root: root, writer: step.function) {
+        if let (r, rd) = readers.first(where: { $0.1.chain.last?.function != step.function }) {
             notes.append(Note(location: ctx.location(rd.chain.last!),
                               message: "`\(ctx.entryName(r))` reads `\(display)` meanwhile, \(ctx.lockText(rd.locks))", thread: "A"))
         }
@@ -152,14 +160,4 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         return nil
     }
 
-    func readerElsewhere(_ ctx: RuleContext, root: String, writer: Int) -> (EntryPoint, Effect)? {
-        for e in ctx.concurrentEntries {
-            for rd in ctx.globalWriteEngine.entryEffects(e.function) where rd.kind == .read {
-                guard case .global(let place) = rd.origin, place == root, let s = rd.chain.last, s.function != writer
-                else { continue }
-                return (e, rd)
-            }
-        }
-        return nil
-    }
 }

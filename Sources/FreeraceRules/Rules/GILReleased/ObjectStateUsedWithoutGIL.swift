@@ -54,7 +54,7 @@ public struct ObjectStateUsedWithoutGIL: Rule {
     public func check(_ ctx: RuleContext) -> [Finding] {
         let program = ctx.program
         var frees: [Origin: (EntryPoint, Effect)] = [:]
-        for e in ctx.concurrentEntries {
+        for e in ctx.nativeConcurrentEntries {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner), frees[fx.origin] == nil else { continue }
                 frees[fx.origin] = (e, fx)
@@ -63,7 +63,7 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         guard !frees.isEmpty else { return [] }
         var findings: [Finding] = []
         var seen = Set<String>()
-        for r in ctx.concurrentEntries {
+        for r in ctx.nativeConcurrentEntries {
             for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && rd.gil == .released {
                 guard let (fe, fx) = frees[rd.origin], !SummaryEngine.shareLock(fx.locks, rd.locks),
                       let step = rd.chain.last else { continue }

@@ -62,7 +62,7 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
         let program = ctx.program
         // thread A candidates: calls through pointers into executable memory, per entry
         var runners: [(EntryPoint, Effect, Set<Origin>)] = []
-        for e in ctx.concurrentEntries {
+        for e in ctx.nativeConcurrentEntries {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .exec {
                 let s = exec.sitesOf(fx.origin)
                 if !s.isEmpty { runners.append((e, fx, s)) }
@@ -71,7 +71,7 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
         guard !runners.isEmpty else { return [] }
         var findings: [Finding] = []
         var seen = Set<String>()
-        for e in ctx.concurrentEntries {
+        for e in ctx.nativeConcurrentEntries {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .unmap {
                 let sites = exec.sitesOf(fx.origin)
                 guard !sites.isEmpty, let event = fx.chain.last else { continue }

@@ -62,7 +62,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         let exec = ctx.execRegions
         var groups: [String: [Free]] = [:]
         var order: [String] = []
-        for e in ctx.concurrentEntries {
+        for e in ctx.nativeConcurrentEntries {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 // shared memory: reachable from a global variable of the analyzed code
                 guard case .global(let place) = fx.origin, Self.isSharedGlobal(place, program) else { continue }
@@ -79,7 +79,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
             guard let frees = groups[key] else { continue }
             let freedPlaces = Set(frees.map(\.effect.origin))
             var readers: [(EntryPoint, Effect, Free)] = []
-            for r in ctx.concurrentEntries {
+            for r in ctx.nativeConcurrentEntries {
                 var best: (Effect, Free)?
                 for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && freedPlaces.contains(rd.origin) {
                     guard let f = frees.first(where: { fr in
