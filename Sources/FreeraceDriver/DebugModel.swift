@@ -22,6 +22,7 @@ public func debugModel(paths: [String], target: AnalysisTarget, function: String
                     switch op {
                     case .assign(let t, let v, let p, let r): out += "  [\(i)] \(p.line): assign \(t.key) = \(v) regions=\(r)\n"
                     case .read(let t, let p, let r): out += "  [\(i)] \(p.line): read \(t.key) (\(t.rootType?.description ?? "?")) regions=\(r)\n"
+                    case .deref(let t, let p, _): out += "  [\(i)] \(p.line): use \(t.key)\n"
                     case .call(let c):
                         let call = fn.calls[c]
                         out += "  [\(i)] \(call.pos.line): call \(call.callee ?? "*") \(call.argTexts) regions=\(call.regions) → \(program.callTargets[fi][c].map { program.functions[$0].name })\n"

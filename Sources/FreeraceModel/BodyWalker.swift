@@ -29,6 +29,12 @@ struct BodyWalker {
 
     var activeRegions: [Int] { open.map(\.region) }
 
+    /// Records that the memory a field or global points to is used (see `Op.deref`).
+    mutating func noteDeref(_ v: Value, at tok: Int32) {
+        guard case .path(let p) = v.stripped, !p.fields.isEmpty || p.root == .global else { return }
+        function.ops.append(.deref(p, pos: pos(tok), regions: activeRegions))
+    }
+
     /// Appends an assignment, remembering the conditions it is guarded by.
     mutating func assign(_ target: AccessPath, _ value: Value, at tok: Int32) {
         function.ops.append(.assign(target: target, value: value, pos: pos(tok), regions: activeRegions))
@@ -149,7 +155,7 @@ struct BodyWalker {
             let name = x.text(tree[d].mainTok)
             let type = x.typeRef(spec: spec, declarator: d)
             if isTypedef { continue }
-            if tree[d].flags & DeclaratorFlags.function != 0 { continue }  // local prototype
+            if tree.declaresFunction(d) { continue }  // local prototype
             if isStatic {
                 // a function-level static is shared state, like a global (its initializer is a
                 // load-time constant, not a runtime write)
@@ -170,6 +176,7 @@ struct BodyWalker {
                 continue
             }
             let v = eval(initNode, use: .assigned)
+            if type.pointers > 0 { noteDeref(v, at: tree[d].mainTok) }   // a local pointer aliasing the buffer
             assign(target, v, at: tree[d].mainTok)
             noteFunctionRef(v, .store(target), at: tree[d].mainTok)
         }
@@ -300,6 +307,7 @@ struct BodyWalker {
         case .member:
             guard let b = tree.child(n, 0) else { return nil }
             let base = eval(b, use: .used)
+            if node.flags == 1 { noteDeref(base, at: node.mainTok) }  // `base->field` uses what base points to
             let field = x.text(node.mainTok)
             let text = file.text(node: n)
             if let p = place(base) { return p.appending(field, text: text) }
@@ -308,11 +316,13 @@ struct BodyWalker {
             let kids = Array(tree.children(n))
             guard let b = kids.first else { return nil }
             let base = eval(b, use: .used)
+            noteDeref(base, at: node.firstTok)
             if kids.count > 1 { _ = eval(kids[1], use: .used) }
             return place(base)
         case .prefix where file.tokens[Int(node.mainTok)].kind == .star:
             guard let b = tree.child(n, 0) else { return nil }
             let v = eval(b, use: .used)
+            noteDeref(v, at: node.mainTok)
             return place(v)
         case .paren:
             return tree.child(n, 0).flatMap { lvalue($0) }
@@ -355,6 +365,7 @@ struct BodyWalker {
             let kids = Array(tree.children(n))
             guard let b = kids.first else { return .unknown }
             let base = eval(b, use: .used)
+            noteDeref(base, at: node.firstTok)
             if kids.count > 1 { _ = eval(kids[1], use: .used) }
             return .offset(base)
         case .call:
@@ -366,6 +377,9 @@ struct BodyWalker {
             let compound = file.tokens[Int(node.mainTok)].kind != .assign
             if compound, let t = target { function.ops.append(.read(t, pos: pos(node.mainTok), regions: activeRegions)) }
             let v = tree[kids[1]].kind == .initList ? Value.unknown : eval(kids[1], use: .assigned)
+            if let t = target, t.root == .local, t.fields.isEmpty, t.rootType.map({ $0.pointers > 0 }) ?? true {
+                noteDeref(v, at: node.mainTok)   // `p = self->buf`: the buffer is used through `p`
+            }
             if let t = target {
                 let value: Value = compound ? .offset(.path(t)) : v
                 assign(t, value, at: node.mainTok)
@@ -381,7 +395,9 @@ struct BodyWalker {
                 if let p = lvalue(operand) { return .addressOf(p) }
                 return .unknown
             case .star:
-                return .offset(eval(operand, use: .used))
+                let v = eval(operand, use: .used)
+                noteDeref(v, at: node.mainTok)
+                return .offset(v)
             case .plusPlus, .minusMinus:
                 if let p = lvalue(operand) {
                     function.ops.append(.read(p, pos: pos(node.mainTok), regions: activeRegions))
@@ -487,8 +503,11 @@ struct BodyWalker {
         }
         var args: [Value] = []
         var texts: [String] = []
+        let valueOnly = calleeName.map { Self.pointerValueCalls.contains($0) } ?? false
         for a in kids.dropFirst() {
-            args.append(eval(a, use: .used))
+            let v = eval(a, use: .used)
+            if !valueOnly { noteDeref(v, at: tree[a].firstTok) }   // a callee may use what the pointer points to
+            args.append(v)
             texts.append(file.text(node: a))
         }
         let p = pos(cn.kind == .ident ? cn.mainTok : node(n).firstTok)
@@ -508,13 +527,11 @@ struct BodyWalker {
                     if let k = m.parameters.firstIndex(of: bare), k < args.count {
                         mArgs.append(args[k])
                         mTexts.append(texts[k])
-                    } else if let k = m.parameters.firstIndex(of: String(bare.drop { $0 == "&" }).trimmingCharacters(in: CharacterSet(charactersIn: "() "))),
-                              k < args.count, let p = place(args[k]) {
-                        mArgs.append(.addressOf(p))
-                        mTexts.append("&" + texts[k])
                     } else {
-                        mArgs.append(valueOfText(a))
-                        mTexts.append(a)
+                        // substitute the parameters in the argument text: `&(o)->lock` with o = self
+                        let text = Self.substitute(a, m.parameters, texts)
+                        mArgs.append(valueOfText(text))
+                        mTexts.append(text)
                     }
                 }
                 applyEffects(m.callee, args: mArgs, texts: mTexts, tok: cn.mainTok, index: index)
@@ -527,9 +544,33 @@ struct BodyWalker {
 
     func node(_ n: Int32) -> Node { tree[n] }
 
-    /// The value of a simple expression written in a macro body: `&name`, `name`, `a->b`, `a.b`.
+    /// Calls that look at a pointer's value, not at the memory it points to.
+    static let pointerValueCalls: Set<String> = ["assert", "PyLong_FromVoidPtr", "PyCapsule_New", "Py_UNUSED",
+                                                 "PyLong_FromSize_t", "PyLong_FromSsize_t"]
+
+    /// Replaces whole-word parameter names in a macro argument with the actual argument texts.
+    static func substitute(_ text: String, _ params: [String], _ actual: [String]) -> String {
+        guard !params.isEmpty else { return text }
+        var out = ""
+        var word = ""
+        func flush() {
+            if let k = params.firstIndex(of: word), k < actual.count { out += actual[k] } else { out += word }
+            word = ""
+        }
+        for ch in text {
+            if ch.isLetter || ch.isNumber || ch == "_" { word.append(ch) } else {
+                flush()
+                out.append(ch)
+            }
+        }
+        flush()
+        return out
+    }
+
+    /// The value of a simple expression written in a macro body: `&name`, `name`, `a->b`, `(o)->lock`.
     func valueOfText(_ text: String) -> Value {
-        var t = text.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
+        var t = text.replacingOccurrences(of: "(", with: "").replacingOccurrences(of: ")", with: "")
+            .trimmingCharacters(in: .whitespaces)
         var address = false
         if t.hasPrefix("&") {
             address = true

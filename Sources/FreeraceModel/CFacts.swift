@@ -177,7 +177,7 @@ struct Extractor {
                 continue
             }
             guard global else { continue }
-            if tree[d].flags & DeclaratorFlags.function != 0 { continue }  // prototype
+            if tree.declaresFunction(d) { continue }  // prototype
             var g = GlobalFacts(name: name, type: type, isStatic: bits & SpecifierBits.static != 0,
                                 isExtern: bits & SpecifierBits.extern != 0,
                                 isThreadLocal: bits & SpecifierBits.threadLocal != 0, initializer: nil,
@@ -295,7 +295,7 @@ struct Extractor {
         guard tree[decl].mainTok >= 0 else { return nil }
         let name = text(tree[decl].mainTok)
         var params: [ParamFact] = []
-        if let pl = tree.child(decl, kind: .paramList) {
+        if let pl = tree.functionParams(decl) {
             for p in tree.children(pl) where tree[p].kind == .paramDecl {
                 guard let ps = tree.child(p, 0), tree[ps].kind == .specifiers else { continue }
                 let pd = tree.child(p, 1)

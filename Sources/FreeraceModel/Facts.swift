@@ -147,6 +147,10 @@ public enum Op: Sendable, Codable {
     case assign(target: AccessPath, value: Value, pos: Pos, regions: [Int])
     /// A read of a field or a global.
     case read(AccessPath, pos: Pos, regions: [Int])
+    /// The memory a field or global points to is used: indexed, dereferenced, followed with `->`,
+    /// passed to a call, or copied into a local pointer. (A NULL check or a comparison is a read
+    /// of the pointer, not a use of what it points to.)
+    case deref(AccessPath, pos: Pos, regions: [Int])
     /// `calls[i]` happens here.
     case call(Int)
     case ret(Value, pos: Pos)

@@ -202,7 +202,8 @@ public struct Program: Sendable {
             fn.calls.map { call -> [Int] in
                 if let name = call.callee {
                     if let t = resolveFunction(name, from: fn.file) { return [t] }
-                    return []
+                    // a global function pointer: `g_hook = handler; ... g_hook(x)`
+                    return (storedFunctions[name] ?? []).map(\.function)
                 }
                 if let t = call.target?.path, let key = placeKey(t) {
                     return (storedFunctions[key] ?? []).map(\.function)

@@ -145,6 +145,8 @@ public final class SummaryEngine {
 
     /// Languages whose functions this engine summarizes (the others get empty summaries).
     let languages: Set<Language>
+    /// Whether plain reads (a NULL check) count as read effects; otherwise only `.deref` uses do.
+    public var readsCountAsUses = false
 
     public init(program: Program, kinds: Set<EffectKind>, languages: Set<Language> = Set(Language.allCases),
                 keep: @escaping (EffectKind, Origin) -> Bool = { _, _ in true }) {
@@ -186,14 +188,17 @@ public final class SummaryEngine {
     /// (callers substitute their argument, and entry points resolve it by the parameter's type);
     /// other paths also yield the type-based `.field` — except paths into an object the function
     /// allocated itself, which no other thread can see yet.
-    public func origins(_ f: Int, path p: AccessPath, at: Int, depth: Int = 0) -> Set<Origin> {
+    public func origins(_ f: Int, path p: AccessPath, at: Int, depth: Int = 0, forWrite: Bool = false) -> Set<Origin> {
         guard depth < 12 else { return [] }
         var out = Set<Origin>()
         var typeBased = !p.fields.isEmpty
         switch p.root {
         case .param(let k):
             out.insert(.param(k, p.fields))
-            typeBased = false
+            // callers substitute their argument; but a cast refined the type here
+            // (`md = (MultiDictObject *)op`): keep the field of that type too
+            let declared = k < program.functions[f].params.count ? program.functions[f].params[k].type.name : nil
+            typeBased = typeBased && p.rootType != nil && p.rootType?.name != declared
         case .global:
             out.insert(.global(p.key))
         case .local:
@@ -210,8 +215,9 @@ public final class SummaryEngine {
                 }
                 prefix -= 1
             }
-            // a struct held by value is copied, not aliased: `RawSeqStore_t s = kNull; s.seq = x`
-            let copiedStruct = p.rootType.map { $0.pointers == 0 && !$0.isArray } ?? false
+            // a struct held by value is a copy: writing `s.seq` after `RawSeqStore_t s = kNull;` does
+            // not write the global (reading `s.obj->f` reads what the copied pointer points to)
+            let copiedStruct = forWrite && (p.rootType.map { $0.pointers == 0 && !$0.isArray } ?? false)
             if let last = found, !(copiedStruct && prefix == 0), var q = placeOf(last.value) {
                 q.fields += p.fields.dropFirst(prefix)
                 q.text = p.text
@@ -292,6 +298,7 @@ public final class SummaryEngine {
     func placeOf(_ v: Value) -> AccessPath? {
         switch v {
         case .path(let p): return p
+        case .addressOf(let p): return p   // `h = &g_default; h->p` is `g_default.p`
         case .cast(let t, let inner):
             guard var p = placeOf(inner) else { return nil }
             if p.fields.isEmpty, t.pointers > 0, t.name != "void", t.name != "char" { p.rootType = t }
@@ -299,6 +306,18 @@ public final class SummaryEngine {
         case .offset(let inner): return placeOf(inner)
         default: return nil
         }
+    }
+
+    static let callsObject: Set<String> = [
+        "PyObject_CallObject", "PyObject_Call", "PyObject_CallNoArgs", "PyObject_CallOneArg", "PyObject_CallFunction",
+        "PyObject_CallFunctionObjArgs", "PyObject_Vectorcall", "PyObject_VectorcallDict", "_PyObject_CallNoArgs",
+        "PyObject_CallMethodNoArgs",
+    ]
+
+    /// `(PyObject *)bitarray_type`, `&Foo_Type`, `state->FooType`: an expression naming a type object.
+    static func namesAType(_ text: String) -> Bool {
+        let last = text.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).last.map(String.init) ?? ""
+        return last.hasSuffix("_type") || last.hasSuffix("_Type") || last.hasSuffix("Type")
     }
 
     /// APIs whose result (or out-parameters) are elements of their first argument.
@@ -333,7 +352,12 @@ public final class SummaryEngine {
         if let name = call.callee, Self.isContainerAccess(name), let c0 = call.args.first {
             return origins(f, c0, at: at, depth: depth + 1).filter(\.isForeign)
         }
-        if let t = call.target?.path, t.fields.last == "tp_alloc" { return [.freshObject] }
+        if let t = call.target?.path, t.fields.last == "tp_alloc" || t.fields.last == "tp_new" { return [.freshObject] }
+        // calling a type object creates an instance: `PyObject_CallObject((PyObject *)bitarray_type, args)`
+        if let name = call.callee, Self.callsObject.contains(name), let first = call.argTexts.first,
+           Self.namesAType(first) {
+            return [.freshObject]
+        }
         var out = Set<Origin>()
         for g in program.callTargets[f][c] {
             for o in summary(g).returns {
@@ -434,6 +458,8 @@ public final class SummaryEngine {
         if inProgress.contains(f) { return Summary() }
         var stack: [(node: Int, next: Int)] = [(f, 0)]
         inProgress.insert(f)
+        var computed: [Int] = []
+        var metCycle = false
         while let top = stack.last {
             let callees = program.callTargets[top.node]
             var pushed = false
@@ -441,6 +467,7 @@ public final class SummaryEngine {
             while k < callees.count {
                 let targets = callees[k]
                 k += 1
+                if targets.contains(where: { memo[$0] == nil && inProgress.contains($0) }) { metCycle = true }
                 for g in targets where memo[g] == nil && !inProgress.contains(g) {
                     stack[stack.count - 1].next = k - 1  // revisit this call after g
                     stack.append((g, 0))
@@ -452,8 +479,18 @@ public final class SummaryEngine {
             }
             if pushed { continue }
             stack.removeLast()
-            if memo[top.node] == nil { memo[top.node] = compute(top.node) }
+            if memo[top.node] == nil {
+                memo[top.node] = compute(top.node)
+                computed.append(top.node)
+            }
             inProgress.remove(top.node)
+        }
+        // A cycle was seen with a partial summary: recompute its members now that every function
+        // of the walk has one (so results do not depend on which function was asked first).
+        if metCycle {
+            for _ in 0..<2 {
+                for g in computed { memo[g] = compute(g) }
+            }
         }
         return memo[f] ?? Summary()
     }
@@ -488,11 +525,21 @@ public final class SummaryEngine {
 
         for (i, op) in fn.ops.enumerated() {
             switch op {
+            case .deref(let p, let pos, let regions):
+                guard kinds.contains(.read) else { continue }
+                let locks = lockKeys(f, regions: regions)
+                let gil = gilState(f, regions: regions)
+                for o in origins(f, path: p, at: i) {
+                    add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
+                               chain: [Step(function: f, pos: pos, what: "uses `\(p.text)`")], detail: p.text))
+                }
             case .read(let p, let pos, let regions):
                 guard kinds.contains(.read) || kinds.contains(.frameRead) else { continue }
                 let locks = lockKeys(f, regions: regions)
                 let gil = gilState(f, regions: regions)
-                if kinds.contains(.read) {
+                // read effects of C/C++ come from `.deref` ops (uses of the pointed-to memory);
+                // Python and Cython have no raw pointers: any attribute read counts
+                if kinds.contains(.read), fn.language == .python || fn.language == .cython || readsCountAsUses {
                     for o in origins(f, path: p, at: i) {
                         add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
                                    chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], detail: p.text))
@@ -511,7 +558,7 @@ public final class SummaryEngine {
             case .assign(let t, _, let pos, let regions):
                 guard kinds.contains(.write) else { continue }
                 let locks = lockKeys(f, regions: regions)
-                for o in origins(f, path: t, at: i) where !(t.root == .local && t.fields.isEmpty) {
+                for o in origins(f, path: t, at: i, forWrite: true) where !(t.root == .local && t.fields.isEmpty) {
                     add(Effect(kind: .write, origin: o, locks: locks, gil: gilState(f, regions: regions), guards: [],
                                chain: [Step(function: f, pos: pos, what: "writes `\(t.text)`")], detail: t.text))
                 }

@@ -81,10 +81,14 @@ public final class RuleContext {
     }()
 
     /// Writes to globals (for lazily initialized state).
-    public lazy var globalWriteEngine = SummaryEngine(program: program, kinds: [.write, .read], languages: Self.native) { _, o in
-        if case .global = o { return true }
-        return false
-    }
+    public lazy var globalWriteEngine: SummaryEngine = {
+        let e = SummaryEngine(program: program, kinds: [.write, .read], languages: Self.native) { _, o in
+            if case .global = o { return true }
+            return false
+        }
+        e.readsCountAsUses = true   // the NULL check of a lazy initialization is what matters here
+        return e
+    }()
 
     /// Executable memory: mapping sites and the places that point into them.
     public lazy var execRegions = ExecRegions(self)
@@ -132,9 +136,15 @@ public final class RuleContext {
 
     /// For each field or global, the first concurrent entry point that mutates it as a container.
     public lazy var firstMutator: [Origin: (EntryPoint, Effect)] = {
+        // prefer mutations that can drop the last reference to an item (PyList_SetSlice, PyDict_Clear,
+        // Py_CLEAR) over ones that only add (PyList_Append)
         var d: [Origin: (EntryPoint, Effect)] = [:]
+        func freesItems(_ fx: Effect) -> Bool { CAPI.lookup(fx.detail)?.effects.contains(.mayFreeObject) ?? false }
         for e in nativeConcurrentEntries {
-            for fx in mutationEngine.entryEffects(e.function) where d[fx.origin] == nil { d[fx.origin] = (e, fx) }
+            for fx in mutationEngine.entryEffects(e.function) {
+                if let old = d[fx.origin], freesItems(old.1) || !freesItems(fx) { continue }
+                d[fx.origin] = (e, fx)
+            }
         }
         return d
     }()

@@ -27,7 +27,8 @@ extension RuleContext {
     public func entryName(_ e: EntryPoint) -> String {
         if let t = e.pyType, let s = e.pythonSpelling {
             if e.kind == .method { return "\(t).\(s)()" }
-            if e.kind == .getter || e.kind == .setter { return "\(t).\(s)" }
+            if e.kind == .getter { return "\(t).\(s)" }
+            if e.kind == .setter { return "\(t).\(s) = …" }
             if s.hasPrefix("__") { return "\(t).\(s)" }
         }
         return e.label

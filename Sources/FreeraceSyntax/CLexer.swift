@@ -136,7 +136,7 @@ public struct CLexer {
     private func isContinuation(_ c: ByteCursor, _ i: Int) -> Bool {
         var k = i + 1
         while k < c.end, ASCII.isHorizontalSpace(c.byte(at: k)) { k += 1 }
-        return c.byte(at: k) == 0x0A || k >= c.end
+        return k < c.end && c.byte(at: k) == 0x0A
     }
 
     /// Returns nil if `s..<s+n` is not a string prefix, otherwise whether it is a raw prefix.

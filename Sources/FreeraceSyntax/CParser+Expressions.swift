@@ -39,6 +39,7 @@ extension CParser {
         var level = 0
         while !atEOF {
             let k = kind
+            if pos > start, definitionStartsAt(pos) { break }  // unclosed: the next definition begins
             if k == .lParen || k == .lBracket || k == .lBrace { level += 1 }
             if k == .rParen || k == .rBracket || k == .rBrace {
                 if level == 0 { break }
@@ -197,6 +198,13 @@ extension CParser {
     mutating func parseTypeNameForNew() -> Int32 {
         let start = pos
         let m = scratch.count
+        if kind == .identifier || kind == .colonColon {
+            // `new Foo(1)`, `new ns::Foo<T>`: the type is a (qualified) name, arguments follow
+            if !consumeCppTypeName() { advance() }
+            while kind == .star || kind == .amp { advance() }
+            while kind == .lBracket { skipBalanced() }
+            return finish(.typeName, mark: m, first: start)
+        }
         push(parseSpecifiers())
         while kind == .star || kind == .amp { advance() }
         while kind == .lBracket { skipBalanced() }

@@ -15,11 +15,12 @@ extension CParser {
         defer { depth -= 1 }
         advance()
         while !atEOF, kind != .rBrace {
+            if definitionStartsAt(pos) { break }  // an unclosed body: the next definition begins
             let before = pos
             push(parseStatement())
             if pos == before { push(recoverStatement(from: pos)) }
         }
-        if !eat(.rBrace) { noteRecovery() }
+        if !eat(.rBrace) { noteUnclosed() }
         return finish(.compound, mark: m, first: start)
     }
 

@@ -201,7 +201,43 @@ struct CParser {
         return s == 0 || bytes[s - 1] == 0x0A
     }
 
+    /// Whether a function definition starts at token `i` in column 0: `static PyObject *\nname(...) {`.
+    /// Used to end an unclosed `(`, `[`, parameter list or body before the next definition, so
+    /// one broken line does not swallow the rest of the file. Real code never has such a line
+    /// inside parentheses or a function body.
+    func definitionStartsAt(_ i: Int) -> Bool {
+        guard toks[i].atLineStart, atColumnZero(i) else { return false }
+        var j = i
+        let limit = min(toks.count - 1, i + 16)
+        while j < limit {
+            let k = toks[j].kind
+            if k == .identifier, toks[j + 1].kind == .lParen {
+                // the parameter list must close within a bounded window and be followed by `{`
+                var level = 0
+                var c = j + 1
+                let end = min(toks.count - 1, c + 4096)
+                while c < end {
+                    let ck = toks[c].kind
+                    if ck == .lParen { level += 1 } else if ck == .rParen {
+                        level -= 1
+                        if level == 0 { break }
+                    } else if ck == .lBrace || ck == .rBrace || ck == .semicolon { return false }
+                    c += 1
+                }
+                guard level == 0, c + 1 < toks.count else { return false }
+                var n = c + 1
+                while n < toks.count - 1, toks[n].kind == .kwConst { n += 1 }
+                return toks[n].kind == .lBrace
+            }
+            guard k == .identifier || k == .star || k.isDeclSpecifierKeyword else { return false }
+            j += 1
+        }
+        return false
+    }
+
     mutating func noteRecovery() { recoveryTokens.append(Int32(pos)) }
+    /// A construct left unclosed before the next definition: the recovery belongs to its last token.
+    mutating func noteUnclosed() { recoveryTokens.append(Int32(max(0, pos - 1))) }
 
     // MARK: node building
 
@@ -264,8 +300,16 @@ struct CParser {
         default: advance(); return
         }
         var level = 0
+        let groupStart = pos
         while !atEOF {
             let k = kind
+            // an unclosed `(` or `[` ends before a new definition in column 0, not at end of file
+            if open != .lBrace, pos > groupStart, toks[pos].atLineStart, atColumnZero(pos),
+               k == .rBrace || k == .kwStatic || k == .kwTypedef || k == .kwExtern || k == .kwStruct
+                || definitionStartsAt(pos) {
+                noteUnclosed()
+                return
+            }
             if k == .lParen || k == .lBracket || k == .lBrace { level += 1 }
             if k == .rParen || k == .rBracket || k == .rBrace {
                 level -= 1
@@ -338,7 +382,7 @@ struct CParser {
     /// Skips to the end of a broken statement: past `;` at depth 0, or before a `}` that closes
     /// the enclosing block, or past a balanced `{...}`. Records an `unparsed` node.
     mutating func recoverStatement(from start: Int, mark: Int? = nil) -> Int32 {
-        noteRecovery()
+        if definitionStartsAt(pos) { noteUnclosed() } else { noteRecovery() }
         if let mark, scratch.count > mark { scratch.removeLast(scratch.count - mark) }
         var moved = pos > start
         while !atEOF {
@@ -364,7 +408,7 @@ struct CParser {
     /// File-scope recovery: skip to `;` at depth 0, or past a balanced `{...}` block, or to a
     /// token in column 0 on a later line.
     mutating func recoverDeclaration(from start: Int) -> Int32 {
-        noteRecovery()
+        if definitionStartsAt(pos) { noteUnclosed() } else { noteRecovery() }
         var moved = pos > start
         while !atEOF {
             let k = kind
@@ -510,6 +554,7 @@ struct CParser {
         let first = pos
         advance()
         while !atEOF, kind != .rParen {
+            if definitionStartsAt(pos) { break }  // unclosed: the next definition begins
             let before = pos
             let save = mark()
             if depth < Self.maxDepth {
@@ -528,7 +573,7 @@ struct CParser {
             if kind == .comma { advance() }
             if pos == before { advance() }
         }
-        _ = eat(.rParen)
+        if !eat(.rParen) { noteUnclosed() }
         push(finish(.argList, mark: m, first: first))
     }
 
@@ -567,7 +612,7 @@ struct CParser {
             _ = skipAttributes()
             if cpp { skipCppFunctionTrailer() }
             // function definition
-            if first, dn.flags & DeclaratorFlags.function != 0, kind == .lBrace || (cpp && (kind == .colon || kind == .kwTry)) {
+            if first, tree.declaresFunction(d), kind == .lBrace || (cpp && (kind == .colon || kind == .kwTry)) {
                 scratch.removeLast(scratch.count - idm)
                 push(d)
                 return parseFunctionBody(mark: m, start: start, declarator: d)
@@ -629,7 +674,7 @@ struct CParser {
         let savedLocals = localNames
         localNames = []
         // parameters are locals of the body
-        if let pl = tree.child(d, kind: .paramList) ?? nestedParamList(d) {
+        if let pl = tree.functionParams(d) ?? nestedParamList(d) {
             for p in tree.children(pl) {
                 if let pd = tree.child(p, kind: .declarator), tree[pd].mainTok >= 0 {
                     localNames.insert(hash(Int(tree[pd].mainTok)))
@@ -1285,6 +1330,10 @@ struct CParser {
         var flags: UInt8 = 0
         while !atEOF, kind != .rParen {
             let before = pos
+            if definitionStartsAt(pos) {  // an unclosed list: the next definition begins
+                noteUnclosed()
+                break
+            }
             if kind == .ellipsis {
                 flags |= 1
                 advance()

@@ -319,7 +319,7 @@ struct DirectiveLine {
     /// Evaluates an `#if`/`#elif` condition; nil when it depends on something unknown.
     func evaluate(_ env: MacroEnvironment) -> Bool? {
         var ev = ConditionEvaluator(tokens: rest, line: self, env: env, depth: 0)
-        guard let v = ev.parseTernary(), ev.pos >= rest.count else { return nil }
+        guard let parsed = ev.parseTernary(), ev.pos >= rest.count, let v = parsed else { return nil }
         return v != 0
     }
 }

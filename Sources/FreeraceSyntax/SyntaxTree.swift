@@ -97,6 +97,22 @@ public struct SyntaxTree: Sendable {
         children(i).first { nodes[Int($0)].kind == kind }
     }
 
+    /// The parameter list of the function a declarator declares: its own, or for a function that
+    /// returns a function pointer, `(*get(int))(char)`, the nested declarator's.
+    public func functionParams(_ declarator: Int32) -> Int32? {
+        if let inner = child(declarator, kind: .declarator), nodes[Int(inner)].flags & DeclaratorFlags.function != 0 {
+            return child(inner, kind: .paramList)
+        }
+        return child(declarator, kind: .paramList)
+    }
+
+    /// Whether a declarator declares a function (possibly one returning a function pointer).
+    public func declaresFunction(_ declarator: Int32) -> Bool {
+        if nodes[Int(declarator)].flags & DeclaratorFlags.function != 0 { return true }
+        if let inner = child(declarator, kind: .declarator) { return nodes[Int(inner)].flags & DeclaratorFlags.function != 0 }
+        return false
+    }
+
     /// Visits a subtree in pre-order without recursion (deep trees are safe).
     public func walk(_ root: Int32, _ visit: (Int32) -> Bool) {
         var stack: [Int32] = [root]

@@ -14,7 +14,7 @@ pool_peek(PyObject *module, PyObject *unused)
     if (pool == NULL) {
         Py_RETURN_NONE;
     }
-    return PyBytes_FromStringAndSize(pool->base, pool->used);   // expect-note: thread A {{reads `pool->base`}}
+    return PyBytes_FromStringAndSize(pool->base, pool->used);   // expect-note: thread A {{uses `pool->base`}}
 }
 
 static PyObject *

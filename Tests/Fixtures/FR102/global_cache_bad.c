@@ -21,10 +21,10 @@ cache_set(PyObject *module, PyObject *value)
 static PyObject *
 cache_get(PyObject *module, PyObject *unused)
 {
-    if (cache == NULL) {                  // expect-note: thread A {{`cache_get()` reads `cache`}}
+    if (cache == NULL) {
         Py_RETURN_NONE;
     }
-    return PyUnicode_FromString(cache);
+    return PyUnicode_FromString(cache);   // expect-note: thread A {{`cache_get()` uses `cache`}}
 }
 
 static PyMethodDef methods[] = {

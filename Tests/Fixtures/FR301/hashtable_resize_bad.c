@@ -57,7 +57,7 @@ static Py_ssize_t
 lookup(HashObject *self, PyObject *key)
 {
     for (Py_ssize_t i = 0; i < self->used; i++) {
-        if (self->slots[i].key == key) {            // expect-note: thread A {{`Hash.lookup()` reads `self->slots` in `lookup`, no critical section}}
+        if (self->slots[i].key == key) {            // expect-note: thread A {{`Hash.lookup()` uses `self->slots` in `lookup`, no critical section}}
             return i;
         }
     }

@@ -14,7 +14,7 @@ series_get_first(SeriesObject *self, void *closure)
     if (self->n == 0) {
         Py_RETURN_NONE;
     }
-    return PyFloat_FromDouble(self->samples[0]);      // expect-note: thread A {{`Series.first` reads `self->samples`}}
+    return PyFloat_FromDouble(self->samples[0]);      // expect-note: thread A {{`Series.first` uses `self->samples`}}
 }
 
 static int
@@ -25,7 +25,7 @@ series_set_first(SeriesObject *self, PyObject *value, void *closure)
         return -1;
     }
     fresh[0] = PyFloat_AsDouble(value);
-    PyMem_Free(self->samples);                  // expect: FR301 {{`series_set_first` frees `SeriesObject.samples`}}
+    PyMem_Free(self->samples);                  // expect: FR301 {{`series_set_first` frees `SeriesObject.samples`}}  expect-note: thread B {{`Series.first = …` frees}}
     self->samples = fresh;
     self->n = 1;
     return 0;
