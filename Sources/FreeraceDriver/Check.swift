@@ -78,7 +78,14 @@ public struct CheckCommand: Sendable {
             throw UsageError("--format must be one of text, json, sarif, github (got `\(formatName)`)")
         }
         let selectCodes = Self.codes(select.isEmpty ? (cfg.select ?? []) : select)
-        let ignoreCodes = Self.codes(ignore + (cfg.ignore ?? []))
+        // The command line wins: a configuration `ignore` entry gives way to a command-line
+        // `--select` that is as specific or more (`--select FR301` beats `ignore = ["FR3"]`, but
+        // `--select FR3` leaves `ignore = ["FR301"]` in force).
+        let cliSelect = Self.codes(select).map { $0.uppercased() }
+        let cfgIgnore = Self.codes(cfg.ignore ?? []).filter { p in
+            !cliSelect.contains { $0 != "ALL" && $0.hasPrefix(p.uppercased()) }
+        }
+        let ignoreCodes = Self.codes(ignore) + cfgIgnore
         for c in selectCodes + ignoreCodes where c.uppercased() != "ALL" {
             guard RuleRegistry.all.contains(where: { $0.code.hasPrefix(c.uppercased()) }) else {
                 throw UsageError("unknown rule code `\(c)` (see `freerace rules`)")

@@ -2,7 +2,8 @@ import Foundation
 import FreeraceSyntax
 
 /// File discovery: the files under the given paths that freerace reads, by extension, skipping
-/// version-control, build and hidden directories. Symbolic links to directories are not followed.
+/// version-control, build and hidden directories. Symbolic links to files are read; links to
+/// directories are not followed.
 public struct SourceSet: Sendable {
     public var files: [(path: String, language: Language)] = []
     public var warnings: [FileWarning] = []
@@ -45,8 +46,19 @@ public struct SourceSet: Sendable {
                 if name.hasPrefix(".") { continue }
                 let full = dir == "." ? name : dir + "/" + name
                 if exclude.contains(where: { Self.matches(full, pattern: $0) }) { continue }
-                guard let attrs = try? fm.attributesOfItem(atPath: full), let type = attrs[.type] as? FileAttributeType
+                guard let attrs = try? fm.attributesOfItem(atPath: full), var type = attrs[.type] as? FileAttributeType
                 else { continue }
+                if type == .typeSymbolicLink {
+                    // a link to a source file is read; a link to a directory is not followed (cycles)
+                    var isDir: ObjCBool = false
+                    guard fm.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else {
+                        if !fm.fileExists(atPath: full), Language.of(path: name) != nil {
+                            warnings.append(FileWarning(path: full, message: "broken symbolic link; skipped"))
+                        }
+                        continue
+                    }
+                    type = .typeRegular
+                }
                 if type == .typeDirectory {
                     if Self.skippedDirectories.contains(name) || name.hasPrefix(".build") { continue }
                     stack.append(full)
@@ -101,20 +113,39 @@ public enum SourceLoader {
     }
 
     public static func load(path: String, language: Language) -> Outcome {
-        guard let fh = FileHandle(forReadingAtPath: path) else {
-            return .skipped(FileWarning(path: path, message: "cannot open file (permission denied or unreadable)"))
+        // Non-blocking open and a check on the opened descriptor: a FIFO or device named as a
+        // source must not block the run, and nothing larger than the limit is read into memory.
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            return .skipped(FileWarning(path: path, message: "cannot open file: \(errnoText())"))
         }
-        defer { try? fh.close() }
-        let data: Data
-        do {
-            data = try fh.readToEnd() ?? Data()
-        } catch {
-            return .skipped(FileWarning(path: path, message: "cannot read file: \(error.localizedDescription)"))
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            return .skipped(FileWarning(path: path, message: "cannot read file: \(errnoText())"))
         }
-        if data.count > maxBytes {
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            return .skipped(FileWarning(path: path, message: "not a regular file (FIFO, device or socket); skipped"))
+        }
+        if Int(st.st_size) > maxBytes {
             return .skipped(FileWarning(path: path, message: "file is larger than \(maxBytes >> 20) MB; skipped"))
         }
-        let bytes = [UInt8](data)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(st.st_size))
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .skipped(FileWarning(path: path, message: "cannot read file: \(errnoText())"))
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+            // files whose size stat does not report (/proc) are still bounded
+            if bytes.count > maxBytes {
+                return .skipped(FileWarning(path: path, message: "file is larger than \(maxBytes >> 20) MB; skipped"))
+            }
+        }
         if isBinary(bytes) {
             return .skipped(FileWarning(path: path, message: "binary file (NUL bytes); skipped"))
         }
@@ -122,6 +153,8 @@ public enum SourceLoader {
         if lang == .c, path.hasSuffix(".h"), looksLikeCpp(bytes) { lang = .cpp }
         return .source(SourceFile(path: path, language: lang, bytes: bytes))
     }
+
+    static func errnoText() -> String { String(cString: strerror(errno)) }
 
     /// A `.h` header written in C++ (templates, namespaces, `std::`) is read as C++.
     static func looksLikeCpp(_ bytes: [UInt8]) -> Bool {

@@ -63,8 +63,8 @@ public enum Renderer {
                               lineText: (String, Int) -> String? = { _, _ in nil }) -> String {
         switch format {
         case .text: return text(report, color: color, statistics: statistics, quiet: quiet, lineText: lineText)
-        case .json: return json(report)
-        case .sarif: return sarif(report, rules: rules)
+        case .json: return json(report) + "\n"
+        case .sarif: return sarif(report, rules: rules) + "\n"
         case .github: return github(report)
         }
     }
@@ -193,8 +193,11 @@ public enum Renderer {
 
     public static func sarif(_ r: Report, rules: [any Rule]) -> String {
         func physical(_ l: Location) -> [String: Any] {
-            ["artifactLocation": ["uri": l.path, "uriBaseId": "%SRCROOT%"],
-             "region": ["startLine": l.line, "startColumn": l.column]]
+            let artifact: [String: Any] = l.path.hasPrefix("/")
+                ? ["uri": URL(fileURLWithPath: l.path).absoluteString]
+                : ["uri": l.path, "uriBaseId": "%SRCROOT%"]
+            return ["artifactLocation": artifact,
+                    "region": ["startLine": l.line, "startColumn": l.column]]
         }
         let ruleIndex = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.code, $0) })
         let sarifRules: [[String: Any]] = rules.map { rule in
@@ -239,8 +242,10 @@ public enum Renderer {
             "version": "2.1.0",
             "runs": [[
                 "tool": ["driver": ["name": "freerace", "version": toolVersion, "semanticVersion": toolVersion,
-                                    "informationUri": "https://github.com/freerace/freerace", "rules": sarifRules]],
-                "originalUriBaseIds": ["%SRCROOT%": ["uri": "file:///"]],
+                                    "rules": sarifRules]],
+                // relative paths are relative to the directory freerace ran in
+                "originalUriBaseIds": ["%SRCROOT%": ["uri": URL(fileURLWithPath: FileManager.default.currentDirectoryPath,
+                                                                isDirectory: true).absoluteString]],
                 "results": results,
                 "invocations": [["executionSuccessful": true,
                                  "toolExecutionNotifications": r.warnings.map {
