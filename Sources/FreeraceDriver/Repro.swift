@@ -27,6 +27,10 @@ public struct ReproCommand: Sendable {
         public var scriptPath: String
         public var finding: Finding
         public var outcome: ReproRunner.Outcome?
+        /// The analysis that found the finding, for the report's summary line.
+        public var filesAnalyzed = 0
+        public var bytesAnalyzed = 0
+        public var elapsed = 0.0
     }
 
     /// Runs the command; returns the exit status (0 no failure seen, 1 the race reproduced).
@@ -39,7 +43,8 @@ public struct ReproCommand: Sendable {
             log("repro: \(o.verdict)")
         }
         guard let fmt = OutputFormat(rawValue: format) else { throw UsageError("--format must be text, json or sarif") }
-        let report = Report(findings: [finding], filesAnalyzed: 0, bytesAnalyzed: 0, elapsedSeconds: 0, warnings: [],
+        let report = Report(findings: [finding], filesAnalyzed: r.filesAnalyzed, bytesAnalyzed: r.bytesAnalyzed,
+                            elapsedSeconds: r.elapsed, warnings: [],
                             modules: [], target: target ?? "auto", suppressed: 0, baselined: 0, unusedSuppressions: [])
         if r.outcome != nil || format != "text" {
             stdout(Renderer.render(report, format: fmt, rules: RuleRegistry.all, quiet: false))
@@ -90,7 +95,8 @@ public struct ReproCommand: Sendable {
             let venv = URL(fileURLWithPath: py).deletingLastPathComponent().deletingLastPathComponent()
             if venv.lastPathComponent.hasPrefix("freerace-venv-") { try? FileManager.default.removeItem(at: venv) }
         }
-        return Result(scriptPath: path, finding: finding, outcome: outcome)
+        return Result(scriptPath: path, finding: finding, outcome: outcome, filesAnalyzed: result.filesAnalyzed,
+                      bytesAnalyzed: result.bytesAnalyzed, elapsed: result.elapsed)
     }
 
     /// What the script imports and calls, from the finding's hint and the overrides.

@@ -60,6 +60,7 @@ public enum ReproScript {
 
         faulthandler.enable()
         sys.setswitchinterval(1e-6)          # switch threads as often as possible
+        sys.path.insert(0, os.getcwd())      # run it from the project root, or where the module is installed
 
         MODULE = \"\(target.module)\"
         TYPE = \(target.typeName.map { "\"\($0)\"" } ?? "None")

@@ -49,10 +49,31 @@ extension RuleContext {
         program.freeThreading(file: program.functions[function].file)
     }
 
-    /// The Python module name of a function's file, when known.
+    /// The Python module name of a function's file, when known: the module a C file defines, or
+    /// for Python and Cython the dotted path through the package directories (those with an
+    /// `__init__.py`, `.pyx` or `.pxd` among the analyzed files).
     public func moduleName(_ function: Int) -> String? {
-        guard let m = program.moduleOfFile[program.functions[function].file] else { return nil }
-        return program.modules[m].name
+        let f = program.functions[function]
+        if let m = program.moduleOfFile[f.file] { return program.modules[m].name }
+        guard f.language == .python || f.language == .cython else { return nil }
+        func split(_ path: Substring) -> (dir: Substring, base: Substring) {
+            guard let slash = path.lastIndex(of: "/") else { return ("", path) }
+            return (path[..<slash], path[path.index(after: slash)...])
+        }
+        var packages = Set<Substring>()
+        for file in program.files {
+            let (dir, base) = split(Substring(file.path))
+            if base.hasPrefix("__init__.") { packages.insert(dir) }
+        }
+        var (dir, base) = split(Substring(f.file))
+        guard let dot = base.lastIndex(of: ".") else { return nil }
+        var name = base[..<dot] == "__init__" ? [] : [String(base[..<dot])]
+        while !dir.isEmpty, packages.contains(dir) {
+            let (parent, last) = split(dir)
+            name.insert(String(last), at: 0)
+            dir = parent
+        }
+        return name.isEmpty ? nil : name.joined(separator: ".")
     }
 
     public func shortList(_ items: [String], max: Int = 4) -> String {

@@ -61,6 +61,35 @@ struct ReproTests {
         return f["reproOutcome"] as? String
     }
 
+    /// Every finding on Examples/ gets a script that names the module, type and methods to drive,
+    /// as the README's repro section promises.
+    @Test(.enabled(if: ReproTests.binary != nil))
+    func everyExampleFindingGetsAScript() throws {
+        let bin = try #require(Self.binary).path
+        let examples = Self.repoRoot.appendingPathComponent("Examples")
+        let check = Self.run([bin, "check", ".", "--format", "json"], cwd: examples)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(check.output.utf8)) as? [String: Any])
+        let findings = try #require(doc["findings"] as? [[String: Any]])
+        #expect(findings.count == 10)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("repro-examples-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: out) }
+        var modules: [String: String] = [:]
+        for f in findings {
+            let id = try #require(f["id"] as? String)
+            let script = out.appendingPathComponent("\(id).py").path
+            let r = Self.run([bin, "repro", id, ".", "-o", script], cwd: examples)
+            #expect(r.status == 0, "\(id): \(r.output)")
+            let text = try String(contentsOfFile: script, encoding: .utf8)
+            let module = text.split(separator: "\n").first { $0.hasPrefix("MODULE = ") }.map { String($0.dropFirst(9)) }
+            modules[id] = module
+            #expect(text.contains("faulthandler.enable()"))
+        }
+        #expect(Set(modules.values) == ["\"raceext.buffer\"", "\"raceext.jit\"", "\"raceext.registry\"",
+                                        "\"raceext.sampler\"", "\"raceext.table\"", "\"profiler.collector\"",
+                                        "\"profiler.sampler\""])
+    }
+
     @Test(.enabled(if: ReproTests.pythonCanBuild && ReproTests.binary != nil, "needs python3 with headers and setuptools"),
           .timeLimit(.minutes(3)))
     func analyzerFlagsAndReproConfirms() throws {

@@ -145,7 +145,20 @@ public struct ForeignFrameWalk: Rule {
             : "sample without dereferencing foreign frames: copy them with a fault-tolerant reader (process_vm_readv) or profile out of process; or stop the world (_PyEval_StopTheWorld) for the whole walk; or restrict to the current thread (PyEval_GetFrame)"
         return finding(message: message, function: fn.name, location: loc, notes: notes, why: why, help: help,
                        key: "\(fn.name)|\(api)", severity: severity,
-                       repro: ReproHint(module: ctx.moduleName(source.function), typeName: nil,
-                                        mutators: [], readers: [ctx.entryName(sampler.0)], scenario: "frame-sampler"))
+                       repro: reproHint(ctx, walker: fn, source: source.function, sampler: sampler.0))
+    }
+
+    /// What the stress script calls: the Python-visible walker (a module function, or a method
+    /// of a Python class, which the script instantiates).
+    func reproHint(_ ctx: RuleContext, walker fn: FunctionFacts, source: Int, sampler: EntryPoint) -> ReproHint {
+        var typeName: String?
+        var reader = ctx.entryName(sampler)
+        if fn.language == .python || fn.language == .cython {
+            let parts = fn.name.split(separator: ".")
+            reader = String(parts.last ?? Substring(fn.name))
+            if parts.count >= 2 { typeName = String(parts[parts.count - 2]) }
+        }
+        return ReproHint(module: ctx.moduleName(source), typeName: typeName, mutators: [], readers: [reader],
+                         scenario: "frame-sampler")
     }
 }

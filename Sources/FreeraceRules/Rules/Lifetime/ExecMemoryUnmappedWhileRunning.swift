@@ -124,7 +124,19 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
         let help = "keep the arena alive while any thread can be inside it: count its users (e.g. the code objects whose trampolines live in it) and unmap only when the count drops to zero, from a PyCode_AddWatcher PY_CODE_EVENT_DESTROY callback (CPython's fix for gh-143228), or stop the world (_PyEval_StopTheWorld) around the unmap"
         return finding(message: message, function: unmapper, location: ctx.location(event), notes: notes, why: why,
                        help: help, key: key, severity: .error,
-                       repro: ReproHint(module: nil, typeName: nil, mutators: [ctx.entryName(unmapEntry)],
+                       repro: ReproHint(module: ctx.moduleName(unmapEntry.function), typeName: nil,
+                                        mutators: uniqued([installer(ctx, runEntry), unmapEntry].compactMap { $0?.pythonSpelling }),
                                         readers: [runner], scenario: "trampoline-toggle"))
+    }
+
+    /// The Python-callable entry point that installs `runEntry` (the function holding its
+    /// registration): the repro toggles it together with the unmapping entry.
+    func installer(_ ctx: RuleContext, _ runEntry: EntryPoint) -> EntryPoint? {
+        guard let o = runEntry.origin else { return nil }
+        let fns = ctx.program.functions
+        guard let fi = fns.indices.first(where: {
+            fns[$0].file == o.path && Int(fns[$0].pos.line) <= o.line && o.line <= Int(fns[$0].endPos.line)
+        }) else { return nil }
+        return ctx.program.entryPoints.first { $0.function == fi && $0.pythonSpelling != nil }
     }
 }

@@ -1,0 +1,1 @@
+"""raceext: a demo C extension for freerace, one module per hazard (see ../README.md)."""
