@@ -22,7 +22,8 @@ public struct AnalysisOptions: Sendable {
 public struct AnalysisResult: Sendable {
     public var findings: [Finding]
     public var warnings: [FileWarning]
-    public var program: Program
+    /// One program per project (see `Analyzer.projects`).
+    public var programs: [Program]
     public var filesAnalyzed: Int
     public var bytesAnalyzed: Int
     public var suppressions: [String: [Suppression]]
@@ -71,24 +72,60 @@ public enum Analyzer {
         }
     }
 
-    /// The whole pipeline: files → facts → program → rules → sorted findings.
+    /// The whole pipeline: files → facts → one program per project → rules → sorted findings.
     public static func run(_ options: AnalysisOptions, rules: [any Rule] = RuleRegistry.all) -> AnalysisResult {
         let start = Date()
         let set = SourceSet(paths: options.paths, exclude: options.exclude)
         let (facts, warnings, bytes) = Self.facts(options, set: set)
-        let program = Program(files: facts, target: options.target)
-        // Rules run on one thread with a large stack: summaries recurse along call chains.
-        let findings = parallelMap(count: 1, jobs: 1) { _ -> [Finding] in
+        let groups = projects(facts)
+        // Each program's rules run on one worker thread with a large stack (summaries recurse
+        // along call chains); projects run in parallel.
+        let perProject = parallelMap(count: groups.count, jobs: options.jobs) { i -> (Program, [Finding]) in
+            let program = Program(files: groups[i], target: options.target)
             let ctx = RuleContext(program: program)
             var all: [Finding] = []
             for r in rules { all.append(contentsOf: r.check(ctx)) }
-            return all
-        }[0]
+            return (program, all)
+        }
         var sups: [String: [Suppression]] = [:]
         for f in facts where !f.suppressions.isEmpty { sups[f.path] = f.suppressions }
-        return AnalysisResult(findings: sortFindings(findings), warnings: warnings, program: program,
+        return AnalysisResult(findings: sortFindings(perProject.flatMap(\.1)), warnings: warnings,
+                              programs: perProject.map(\.0),
                               filesAnalyzed: facts.count, bytesAnalyzed: bytes, suppressions: sups,
                               elapsed: Date().timeIntervalSince(start))
+    }
+
+    /// Files grouped by project: the nearest ancestor directory holding `pyproject.toml`,
+    /// `setup.py`, `setup.cfg` or `.git`. Each project is its own program, so two packages
+    /// analyzed in one run never resolve each other's functions, structs or globals by name.
+    /// Groups keep the order of `facts`; files under no marker form one group.
+    public static func projects(_ facts: [FileFacts]) -> [[FileFacts]] {
+        let fm = FileManager.default
+        var rootOfDir: [String: String] = [:]
+        func root(ofDirectory dir: String) -> String {
+            if let r = rootOfDir[dir] { return r }
+            let r: String
+            if [".git", "pyproject.toml", "setup.py", "setup.cfg"].contains(where: {
+                fm.fileExists(atPath: (dir.isEmpty ? "." : dir) + "/" + $0)
+            }) {
+                r = dir
+            } else {
+                let parent = URL(fileURLWithPath: dir.isEmpty ? "." : dir).standardizedFileURL.deletingLastPathComponent().path
+                let abs = URL(fileURLWithPath: dir.isEmpty ? "." : dir).standardizedFileURL.path
+                r = parent == abs ? "" : root(ofDirectory: parent)
+            }
+            rootOfDir[dir] = r
+            return r
+        }
+        var order: [String] = []
+        var groups: [String: [FileFacts]] = [:]
+        for f in facts {
+            let dir = URL(fileURLWithPath: f.path).standardizedFileURL.deletingLastPathComponent().path
+            let r = root(ofDirectory: dir)
+            if groups[r] == nil { order.append(r) }
+            groups[r, default: []].append(f)
+        }
+        return order.map { groups[$0]! }
     }
 
     /// Deterministic order: path, line, column, code, id.

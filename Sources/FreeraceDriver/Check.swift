@@ -124,7 +124,7 @@ public struct CheckCommand: Sendable {
         }
         let report = Report(
             findings: outcome.kept, filesAnalyzed: result.filesAnalyzed, bytesAnalyzed: result.bytesAnalyzed,
-            elapsedSeconds: result.elapsed, warnings: result.warnings, modules: moduleStatuses(result.program),
+            elapsedSeconds: result.elapsed, warnings: result.warnings, modules: result.programs.flatMap(moduleStatuses),
             target: t.rawValue, suppressed: outcome.suppressed, baselined: outcome.baselined,
             unusedSuppressions: reportUnusedSuppressions
                 ? outcome.unusedSuppressions.map { "\($0.0):\($0.1.line)" } : [])

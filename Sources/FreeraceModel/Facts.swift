@@ -300,4 +300,6 @@ public struct Suppression: Sendable, Codable, Hashable {
     public var reason: String
     /// The line the suppression applies to (its own line if code precedes it, else the next).
     public var appliesTo: Int
+    /// Another tool's audit marker that freerace honours (never reported as unused).
+    public var foreign = false
 }

@@ -627,13 +627,13 @@ public struct Program: Sendable {
             hasEntry.insert(fi)
             let route = CAPI.pythonRoutes[fn.name] ?? "exported, callable from other files"
             add(EntryPoint(function: fi, kind: .exported, context: .anyThread, selfType: selfTypeGuess(fi),
-                           label: "`\(fn.name)` (\(route))", origin: fn.location))
+                           label: "\(fn.name) (\(route))", origin: fn.location))
         }
         // 8. Python-callable functions from the Python/Cython frontends
         for (fi, fn) in functions.enumerated() where fn.attributes.contains("python-callable") {
             if hasEntry.contains(fi) { continue }
             add(EntryPoint(function: fi, kind: .pythonCallable, context: .anyThread, selfType: nil,
-                           label: "`\(fn.name)()`", origin: fn.location))
+                           label: "\(fn.name)()", origin: fn.location))
         }
         entryPoints.sort { ($0.function, $0.label) < ($1.function, $1.label) }
     }

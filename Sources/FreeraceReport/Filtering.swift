@@ -55,7 +55,7 @@ public struct FindingFilter: Sendable {
         }
         var unused: [(String, Suppression)] = []
         for (path, list) in suppressions.sorted(by: { $0.key < $1.key }) {
-            for s in list where !used.contains("\(path):\(s.line)") { unused.append((path, s)) }
+            for s in list where !s.foreign && !used.contains("\(path):\(s.line)") { unused.append((path, s)) }
         }
         return Outcome(kept: kept, suppressed: suppressed, baselined: baselined, unusedSuppressions: unused)
     }

@@ -16,11 +16,21 @@ extension RuleContext {
     /// `getall()` → `md_get_all` → `md_find_next`: a chain as text, starting at the entry.
     public func chainText(entry: EntryPoint, _ chain: [Step], upTo end: Int? = nil) -> String {
         let last = min(end ?? chain.count - 1, chain.count - 1)
-        var parts = ["`\(entryName(entry))`"]
+        var parts = [entryText(entry)]
         if last >= 1 {
             for i in 1...last { parts.append("`\(functionName(chain[i]))`") }
         }
         return parts.joined(separator: " → ")
+    }
+
+    /// An entry point as code text for messages: `` `MultiDict.getall()` ``, or for an exported
+    /// function, `` `PyArray_DescrHash` (exported, callable from other files) ``.
+    public func entryText(_ e: EntryPoint) -> String {
+        if e.kind == .exported, let open = e.label.firstIndex(of: "(") {
+            let name = e.label[..<open].trimmingCharacters(in: .whitespaces)
+            return "`\(name)` \(e.label[open...])"
+        }
+        return "`\(entryName(e))`"
     }
 
     /// How a user calls an entry point: `MultiDict.getall()`, `tp_iternext of _itemsiter`.

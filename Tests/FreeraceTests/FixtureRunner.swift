@@ -1,5 +1,6 @@
 import Foundation
 import FreeraceDriver
+import FreeraceReport
 import FreeraceRules
 import FreeraceSyntax
 import Testing
@@ -182,7 +183,8 @@ enum FixtureRunner {
         opts.undefines = cmd.undefines
         opts.jobs = 1
         let result = Analyzer.run(opts)
-        var findings = result.findings
+        // what a user sees: suppression comments (ours and honoured foreign audit markers) applied
+        var findings = FindingFilter().apply(result.findings, suppressions: result.suppressions).kept
         if !cmd.select.isEmpty { findings = findings.filter { f in cmd.select.contains { f.code.hasPrefix($0) } } }
 
         func matches(_ f: Finding, _ e: Expectation) -> Bool {

@@ -38,7 +38,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
             A container is local when it was created in the same function (`PyList_New`, `PyDict_New`, \
             `PyDict_Copy`) and not yet published; containers returned by arbitrary calls are assumed \
             unshared. A critical section held by a caller is accepted for any container; suspension of a \
-            critical section by a blocking call between the lookup and the use is not modelled.
+            critical section by a blocking call between the lookup and the use is not modelled. A line             carrying NumPy's audit marker `// noqa: borrowed-ref OK` (its maintainers reviewed the borrow)             counts as suppressed; `noqa: borrowed-ref - manual fix needed` is still reported.
             """,
         references: [
             "https://docs.python.org/3/howto/free-threading-extensions.html#borrowed-references",
@@ -236,6 +236,6 @@ public struct BorrowedRefFromSharedContainer: Rule {
     func mutator(_ ctx: RuleContext, of o: Origin) -> (String, Location)? {
         guard let (e, fx) = ctx.firstMutator[o] else { return nil }
         let step = fx.chain.last!
-        return ("`\(ctx.entryName(e))` (\(step.what) in `\(ctx.functionName(step))`)", ctx.location(step))
+        return ("\(ctx.entryText(e)) (\(step.what) in `\(ctx.functionName(step))`)", ctx.location(step))
     }
 }

@@ -112,26 +112,26 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         } else {
             via = " (\(first.effect.detail))"
         }
-        let readerNames = uniqued(readers.map { ctx.entryName($0.0) })
+        let readerNames = uniqued(readers.map { ctx.entryText($0.0) })
         let iterators = readers.filter { $0.0.pythonSpelling == "__next__" }
         var notes: [Note] = []
         for (e, rd) in readers.prefix(6) {
             let step = rd.chain.last!
             notes.append(Note(location: ctx.location(step),
-                              message: "`\(ctx.entryName(e))` \(step.what) in `\(ctx.functionName(step))`, \(ctx.lockText(rd.locks))",
+                              message: "\(ctx.entryText(e)) \(step.what) in `\(ctx.functionName(step))`, \(ctx.lockText(rd.locks))",
                               thread: "A"))
         }
         if readers.count > 6 {
             notes.append(Note(location: ctx.location(readers[6].1.chain.last!),
-                              message: "\(readers.count - 6) more readers: \(ctx.shortList(readerNames.dropFirst(6).map { "`\($0)`" }, max: 8))",
+                              message: "\(readers.count - 6) more readers: \(ctx.shortList(Array(readerNames.dropFirst(6)), max: 8))",
                               thread: "A"))
         }
         if let (it, rd) = iterators.first {
             notes.append(Note(location: ctx.location(rd.chain.last!),
-                              message: "the iterator `\(ctx.entryName(it))` keeps its position into the buffer between calls: a resize in between leaves it reading the freed table",
+                              message: "the iterator \(ctx.entryText(it)) keeps its position into the buffer between calls: a resize in between leaves it reading the freed table",
                               thread: "A"))
         }
-        let freers = uniqued(frees.map { ctx.entryName($0.entry) })
+        let freers = uniqued(frees.map { ctx.entryText($0.entry) })
         notes.append(Note(location: freeLoc,
                           message: "\(ctx.chainText(entry: first.entry, first.effect.chain, upTo: first.blamed)) frees `\(owner).\(field)`\(via), \(ctx.lockText(first.effect.locks))",
                           thread: "B"))
@@ -139,11 +139,11 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             notes.append(Note(location: ctx.location(eventStep), message: "the memory is released here", thread: "B"))
         }
         if freers.count > 1 {
-            notes.append(Note(location: freeLoc, message: "also reached from \(ctx.shortList(freers.dropFirst().map { "`\($0)`" }, max: 6))",
+            notes.append(Note(location: freeLoc, message: "also reached from \(ctx.shortList(Array(freers.dropFirst()), max: 6))",
                               thread: "B"))
         }
         let ft = ctx.freeThreading(freeStep.function)
-        let readerText = ctx.shortList(readerNames.map { "`\($0)`" }, max: 3)
+        let readerText = ctx.shortList(readerNames, max: 3)
         let message = "`\(freer)` frees `\(owner).\(field)` while \(readerText) may read it on another thread without a critical section"
         let why = "\(ft.reason); `\(owner)` is shared between threads and no lock is held by both the freeing and the reading side"
         let help = "wrap every entry point that reads or writes `\(field)` in Py_BEGIN_CRITICAL_SECTION(self) … Py_END_CRITICAL_SECTION()"

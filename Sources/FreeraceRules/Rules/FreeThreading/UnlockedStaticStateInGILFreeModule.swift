@@ -128,7 +128,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         let lazyCheck = guarded ? Self.readBefore(fn, place: root, pos: step.pos) : nil
         var notes: [Note] = []
         if let check = lazyCheck {
-            notes.append(Note(location: fn.location(check), message: "`\(ctx.entryName(entry))` checks `\(display)` here, \(ctx.lockText([]))", thread: "A"))
+            notes.append(Note(location: fn.location(check), message: "\(ctx.entryText(entry)) checks `\(display)` here, \(ctx.lockText([]))", thread: "A"))
             notes.append(Note(location: ctx.location(step), message: "another thread running the same code can pass the same check before this assignment", thread: "A"))
         }
         notes.append(Note(location: ctx.location(step),
@@ -139,7 +139,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         }
         if let (r, rd) = readers.first(where: { $0.1.chain.last?.function != step.function }) {
             notes.append(Note(location: ctx.location(rd.chain.last!),
-                              message: "`\(ctx.entryName(r))` reads `\(display)` meanwhile, \(ctx.lockText(rd.locks))", thread: "A"))
+                              message: "\(ctx.entryText(r)) reads `\(display)` meanwhile, \(ctx.lockText(rd.locks))", thread: "A"))
         }
         let ft = ctx.freeThreading(step.function)
         let kind = lazyCheck != nil ? "lazily initializes" : "assigns"

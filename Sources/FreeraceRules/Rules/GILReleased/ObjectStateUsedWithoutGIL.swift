@@ -97,8 +97,8 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         notes.append(Note(location: ctx.location(free.chain[blamed]),
                           message: "\(ctx.chainText(entry: freer, free.chain, upTo: blamed)) frees `\(owner).\(field)` (\(fstep.what)), \(ctx.lockText(free.locks))",
                           thread: "B"))
-        let message = "`\(fn.name)` reads `\(owner).\(field)` with the GIL released while `\(ctx.entryName(freer))` may free it on another thread"
-        let why = "releasing the GIL lets other threads run Python code on the same object; `\(ctx.entryName(freer))` frees or reallocates `\(field)` and no lock is held by both sides"
+        let message = "`\(fn.name)` reads `\(owner).\(field)` with the GIL released while \(ctx.entryText(freer)) may free it on another thread"
+        let why = "releasing the GIL lets other threads run Python code on the same object; \(ctx.entryText(freer)) frees or reallocates `\(field)` and no lock is held by both sides"
         let help = "copy what the region needs before Py_BEGIN_ALLOW_THREADS, pin the memory with PyObject_GetBuffer and read through the Py_buffer, or hold a PyMutex across the region that `\(ctx.functionName(free.chain[blamed]))` also takes"
         return finding(message: message, function: fn.name, location: ctx.location(step), notes: notes, why: why,
                        help: help, key: key,

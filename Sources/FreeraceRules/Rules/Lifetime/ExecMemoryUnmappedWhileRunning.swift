@@ -87,7 +87,7 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
                 let key = "\(program.functions[event.function].name)|\(fx.origin)"
                 guard seen.insert(key).inserted else { continue }
                 findings.append(report(ctx, unmapEntry: e, unmap: fx, runEntry: runEntry, run: runFx, sites: sites,
-                                       others: racing.dropFirst().map { ctx.entryName($0.0) }, key: key))
+                                       others: racing.dropFirst().map { ctx.entryText($0.0) }, key: key))
             }
         }
         return findings
@@ -114,10 +114,10 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
         }
         let chain = unmap.chain.map { "`\(ctx.functionName($0))`" }.joined(separator: " → ")
         notes.append(Note(location: ctx.location(event),
-                          message: "\(ctx.entryName(unmapEntry)): \(chain) unmaps it with \(event.what), \(ctx.lockText(unmap.locks))",
+                          message: "\(ctx.entryText(unmapEntry)): \(chain) unmaps it with \(event.what), \(ctx.lockText(unmap.locks))",
                           thread: "B"))
         if !others.isEmpty {
-            notes.append(Note(location: ctx.location(callStep), message: "also executed from \(ctx.shortList(others.map { "`\($0)`" }))", thread: "A"))
+            notes.append(Note(location: ctx.location(callStep), message: "also executed from \(ctx.shortList(others))", thread: "A"))
         }
         let message = "`\(unmapper)` unmaps executable memory while `\(runner)` may still be running in it on another thread"
         let why = "no lock, reference count, stop-the-world or deferral orders the unmap after the last thread has left the arena: a thread inside `\(runner)`'s call (or returning or unwinding through it) faults once the pages are gone"

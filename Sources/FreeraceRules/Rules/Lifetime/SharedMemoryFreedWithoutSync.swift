@@ -118,7 +118,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         for (e, rd, _) in readers.prefix(5) {
             let step = rd.chain.last!
             notes.append(Note(location: ctx.location(step),
-                              message: "`\(ctx.entryName(e))` \(step.what) in `\(ctx.functionName(step))`, \(ctx.lockText(rd.locks))\(rd.gil == .released ? ", with the GIL released" : "")",
+                              message: "\(ctx.entryText(e)) \(step.what) in `\(ctx.functionName(step))`, \(ctx.lockText(rd.locks))\(rd.gil == .released ? ", with the GIL released" : "")",
                               thread: "A"))
         }
         if readers.count > 5 {
@@ -136,7 +136,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
             why = "one side runs without the GIL, so the two can interleave, and no lock is held by both sides"
         }
         let readerNames = uniqued(readers.filter { $0.0.function != free.entry.function || readers.count == 1 }
-            .map { "`\(ctx.entryName($0.0))`" })
+            .map { "\(ctx.entryText($0.0))" })
         let message = "`\(freer)` frees \(what) while \(ctx.shortList(readerNames, max: 3)) may still read it on another thread"
         let help = "hold the same lock (a PyMutex) around the read and around the replace-and-free, or publish the new pointer atomically and free the old one only when no reader can still hold it"
         return finding(message: message, function: freer, location: ctx.location(event), notes: notes, why: why, help: help,
