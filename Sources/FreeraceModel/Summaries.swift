@@ -590,7 +590,11 @@ public final class SummaryEngine {
                                            chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
                             }
                         }
-                        if fx.contains(.mutatesContainer) || fx.contains(.replacesReference) {
+                        // dropping the reference a field or global holds (`Py_XDECREF(typeDict); typeDict = d;`)
+                        // releases the container and may free every item in it
+                        let releasesPlace = (name == "Py_DECREF" || name == "Py_XDECREF")
+                            && call.args.first?.path.map { $0.root != .local } == true
+                        if fx.contains(.mutatesContainer) || fx.contains(.replacesReference) || releasesPlace {
                             for o in argOrigins {
                                 add(Effect(kind: .mutate, origin: o, locks: locks, gil: gil, guards: [],
                                            chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))

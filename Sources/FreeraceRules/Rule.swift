@@ -99,25 +99,6 @@ public final class RuleContext {
     /// Borrowed references from containers.
     public lazy var borrowEngine = SummaryEngine(program: program, kinds: [.borrow], languages: Self.native)
 
-    /// Stores into the fields and globals that hold borrowed-from containers.
-    public lazy var containerWriteEngine: SummaryEngine = {
-        var containers = Set<Origin>()
-        var names = Set<String>()
-        for e in nativeConcurrentEntries {
-            for fx in borrowEngine.entryEffects(e.function) {
-                containers.insert(fx.origin)
-                if case .field(_, let f) = fx.origin { names.insert(f) }
-            }
-        }
-        return SummaryEngine(program: program, kinds: [.write], languages: Self.native) { _, o in
-            switch o {
-            case .field, .global: return containers.contains(o)
-            case .param(_, let fs): return fs.last.map { names.contains($0) } ?? false
-            default: return false
-            }
-        }
-    }()
-
     /// Container mutations and reference replacements (thread B of FR302).
     public lazy var mutationEngine = SummaryEngine(program: program, kinds: [.mutate], languages: Self.native) { _, o in
         switch o {
@@ -147,15 +128,6 @@ public final class RuleContext {
             }
         }
         return d
-    }()
-
-    /// Fields and globals stored into by a concurrent entry point.
-    public lazy var writtenPlaces: Set<Origin> = {
-        var s = Set<Origin>()
-        for e in nativeConcurrentEntries {
-            for fx in containerWriteEngine.entryEffects(e.function) { s.insert(fx.origin) }
-        }
-        return s
     }()
 
     private var fieldContentsCache: [String: Set<Origin>] = [:]

@@ -59,12 +59,13 @@ public struct BorrowedRefFromSharedContainer: Rule {
                 guard isShared(fx.origin, api: fx.detail, entry: e, program: program) else { continue }
                 // a field of a per-call struct holds a shared container only if something shared is stored in it
                 if case .field(let owner, let field) = fx.origin, !program.isPythonObject(owner) {
-                    let contents = ctx.fieldContents(owner, field)
-                    if !contents.contains(where: { Self.isOutside($0) }) { continue }
+                    if !ctx.fieldContents(owner, field).contains(where: { Self.isOutside($0) }) { continue }
                 }
-                // a field or global nobody mutates after initialization is not a mutable container
-                if case .param = fx.origin {} else if !fx.detail.hasPrefix("PyWeakref_"), !fx.detail.hasPrefix("PyImport_"),
-                    mutator(ctx, of: fx.origin) == nil, !replaced(ctx, fx.origin) { continue }
+                let callerObject = Self.holdsCallerObject(ctx, fx.origin)
+                // a field or global nobody mutates or replaces (Py_XSETREF, Py_CLEAR) after it is
+                // published is not a mutable container: a plain store publishes, it frees nothing
+                if case .param = fx.origin {} else if !callerObject, !fx.detail.hasPrefix("PyWeakref_"), !fx.detail.hasPrefix("PyImport_"),
+                    mutator(ctx, of: fx.origin) == nil { continue }
                 guard !protected(ctx, fx, site: site) else { continue }
                 if bySite[site] == nil {
                     order.append(site)
@@ -80,8 +81,12 @@ public struct BorrowedRefFromSharedContainer: Rule {
 
     static let strongReplacements: Set<String> = Set(CAPI.entries.compactMap(\.replacement))
 
-    /// Whether a concurrent entry point stores a new container into the place (`self->items = list`).
-    func replaced(_ ctx: RuleContext, _ o: Origin) -> Bool { ctx.writtenPlaces.contains(o) }
+    /// A field of a per-call struct that holds a container passed in by a caller (ujson's
+    /// `tc->dictObj`, the dict being encoded): as shared as a parameter, any Python code may mutate it.
+    static func holdsCallerObject(_ ctx: RuleContext, _ o: Origin) -> Bool {
+        guard case .field(let owner, let field) = o, !ctx.program.isPythonObject(owner) else { return false }
+        return ctx.fieldContents(owner, field).contains { if case .param = $0 { return true } else { return false } }
+    }
 
     /// A value that comes from outside the function or from shared state.
     static func isOutside(_ o: Origin) -> Bool {
@@ -157,12 +162,12 @@ public struct BorrowedRefFromSharedContainer: Rule {
         if entry.function != site.function {
             notes.append(Note(location: loc, message: "reached from \(ctx.chainText(entry: entry, fx.chain))", thread: "A"))
         }
-        if let (who, at) = mutator(ctx, of: fx.origin) {
+        if !Self.holdsCallerObject(ctx, fx.origin), let (who, at) = mutator(ctx, of: fx.origin) {
             notes.append(Note(location: at, message: "\(who) can replace or remove items of `\(container)` at the same time, dropping the last reference", thread: "B"))
         } else {
             let other: String
             switch fx.origin {
-            case .param: other = "any other thread holding a reference to the same container can mutate it at the same time"
+            case .param, _ where Self.holdsCallerObject(ctx, fx.origin): other = "any other thread holding a reference to the same container can mutate it at the same time"
             default: other = "other threads can mutate `\(container)` at the same time and drop the last reference to the item"
             }
             notes.append(Note(location: loc, message: other, thread: "B"))
@@ -190,7 +195,9 @@ public struct BorrowedRefFromSharedContainer: Rule {
         }
         return finding(message: message, function: fn.name, location: loc, notes: notes, why: why, help: help,
                        key: "\(fn.name)|\(api)|\(container)|\(callIndex)",
-                       repro: ReproHint(module: ctx.moduleName(site.function), typeName: entry.pyType, mutators: [],
+                       repro: ReproHint(module: ctx.moduleName(site.function), typeName: entry.pyType,
+                                        mutators: Self.holdsCallerObject(ctx, fx.origin) ? []
+                                            : [ctx.firstMutator[fx.origin]?.0.pythonSpelling].compactMap { $0 },
                                         readers: [entry.pythonSpelling ?? fn.name], scenario: "container-mutate-vs-borrow"))
     }
 
