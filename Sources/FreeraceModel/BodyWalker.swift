@@ -504,9 +504,12 @@ struct BodyWalker {
         var args: [Value] = []
         var texts: [String] = []
         let valueOnly = calleeName.map { Self.pointerValueCalls.contains($0) } ?? false
-        for a in kids.dropFirst() {
+        let macroDerefs = calleeName.flatMap { CAPI.lookup($0) == nil ? x.macroParamDerefs[$0] : nil }
+        for (ai, a) in kids.dropFirst().enumerated() {
             let v = eval(a, use: .used)
-            if !valueOnly { noteDeref(v, at: tree[a].firstTok) }   // a callee may use what the pointer points to
+            // a callee may use what the pointer points to; a macro of this file says whether it does
+            let derefs = macroDerefs.map { ai < $0.count ? $0[ai] : true } ?? !valueOnly
+            if derefs { noteDeref(v, at: tree[a].firstTok) }
             args.append(v)
             texts.append(file.text(node: a))
         }

@@ -13,6 +13,10 @@ public enum CFactExtractor {
 struct Extractor {
     let file: ParsedFile
     var facts: FileFacts
+    /// Function-like macros defined in the file: for each parameter, whether the body may use
+    /// what it points to (`a->f`, `a[i]`, `*a`, an argument of a call). `PIB(a, p)` comparing
+    /// pointers uses neither.
+    var macroParamDerefs: [String: [Bool]] = [:]
     var tree: SyntaxTree { file.tree }
 
     init(file: ParsedFile) {
@@ -34,12 +38,66 @@ struct Extractor {
         for m in file.view.macros where m.active {
             if m.parameters == nil, Self.isPlaceText(m.body) { facts.placeMacros[m.name] = Self.stripParens(m.body) }
             if let c = Self.callMacro(m) { facts.callMacros[m.name] = c }
+            if let ps = m.parameters, !ps.isEmpty { macroParamDerefs[m.name] = Self.parameterDerefs(body: m.body, parameters: ps) }
         }
         facts.suppressions = Suppressions.parse(comments: file.view.comments.map {
             (file.source.line(of: Int($0.start)), file.source.text(Int($0.start), $0.end), $0.atLineStart)
         }, commentPrefix: "//")
         for d in file.diagnostics { facts.warnings.append(d.message) }
         visitDeclarations(file.root)
+    }
+
+    /// For each macro parameter, whether the body may dereference it: followed by `->` or `[`,
+    /// after a unary `*`, or inside the arguments of a call. Comparisons, arithmetic and plain
+    /// copies do not dereference.
+    static func parameterDerefs(body: String, parameters: [String]) -> [Bool] {
+        var toks: [String] = []
+        var cur = ""
+        var prevWasIdent = false
+        func flush() { if !cur.isEmpty { toks.append(cur); cur = "" } }
+        let chars = Array(body.utf8)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            let isIdent = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c == 95
+            if isIdent {
+                if !prevWasIdent { flush() }
+                cur.append(Character(UnicodeScalar(c)))
+                prevWasIdent = true
+            } else {
+                flush()
+                prevWasIdent = false
+                if c == 32 || c == 9 || c == 10 || c == 92 { i += 1; continue }
+                if i + 1 < chars.count, c == 45, chars[i + 1] == 62 { toks.append("->"); i += 2; continue }
+                toks.append(String(UnicodeScalar(c)))
+            }
+            i += 1
+        }
+        flush()
+        func isIdentifier(_ t: String) -> Bool { t.first.map { $0.isLetter || $0 == "_" } ?? false }
+        return parameters.map { p in
+            for (k, t) in toks.enumerated() where t == p {
+                let next = k + 1 < toks.count ? toks[k + 1] : ""
+                if next == "->" || next == "[" { return true }
+                if k >= 1, toks[k - 1] == "*", k < 2 || !(isIdentifier(toks[k - 2]) || toks[k - 2] == ")" || toks[k - 2] == "]") {
+                    return true
+                }
+                // inside the argument list of a call: find the unmatched `(` to the left
+                var depth = 0
+                var j = k - 1
+                while j >= 0 {
+                    if toks[j] == ")" { depth += 1 } else if toks[j] == "(" {
+                        if depth == 0 {
+                            if j >= 1, isIdentifier(toks[j - 1]), toks[j - 1] != "sizeof" { return true }
+                        } else {
+                            depth -= 1
+                        }
+                    }
+                    j -= 1
+                }
+            }
+            return false
+        }
     }
 
     static func includeTarget(_ directive: String) -> String {

@@ -236,6 +236,10 @@ public final class SummaryEngine {
                 if p.fields.isEmpty {
                     out.formUnion(origins(f, last.value, at: last.op, depth: depth + 1))
                 } else if !copiedStruct, var q = placeOf(last.value) {
+                    // `a = (T *)value` where `value` is an item of a container built here
+                    if q.root == .local, q.fields.isEmpty, itemOfFreshContainer(f, q.name, at: last.op, depth: depth) {
+                        typeBased = false
+                    }
                     // `it = self->md; it->keys` is `self->md->keys`
                     if q.fields.isEmpty, p.rootType != nil, q.rootType?.name == "PyObject" || q.rootType == nil {
                         q.rootType = p.rootType
@@ -261,6 +265,10 @@ public final class SummaryEngine {
                     }
                 }
             }
+            if found == nil, itemOfFreshContainer(f, p.name, at: at, depth: depth) {
+                typeBased = false
+                if p.fields.isEmpty { out.insert(.freshObject) }
+            }
         case .unknown:
             break
         }
@@ -268,6 +276,22 @@ public final class SummaryEngine {
             out.insert(.field(owner, p.fields.last!))
         }
         return out
+    }
+
+    /// Whether local `name` only ever receives items of a container this function created
+    /// (`PyDict_Next(dict, …, &value)` after `dict = PyDict_New()`): objects put there by this
+    /// call, not another thread's.
+    func itemOfFreshContainer(_ f: Int, _ name: String, at: Int, depth: Int) -> Bool {
+        let idx = index(f)
+        guard idx.assigns[name]?.contains(where: { $0.op < at }) != true, let outs = idx.outParams[name], !outs.isEmpty
+        else { return false }
+        let fn = program.functions[f]
+        return outs.allSatisfy { o in
+            let call = fn.calls[o.call]
+            guard o.op < at, let callee = call.callee, Self.isContainerAccess(callee), let c0 = call.args.first
+            else { return false }
+            return origins(f, c0, at: o.op, depth: depth + 1) == [.freshContainer]
+        }
     }
 
     /// An origin seen from outside a function (at an entry point): parameter paths become

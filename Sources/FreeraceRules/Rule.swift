@@ -80,10 +80,20 @@ public final class RuleContext {
         }
     }()
 
-    /// Writes to globals (for lazily initialized state).
+    /// Writes to globals (for lazily initialized state), restricted to the places some function
+    /// assigns that are shared pointer state (`Program.sharedPointerState`), so the summaries stay small.
     public lazy var globalWriteEngine: SummaryEngine = {
+        var places = Set<String>()
+        for fn in program.functions where Self.native.contains(fn.language) {
+            for op in fn.ops {
+                guard case .assign(let t, _, _, _) = op, t.root == .global, let root = program.sharedPointerState(t.key)
+                else { continue }
+                places.insert(t.key)
+                places.insert(root)
+            }
+        }
         let e = SummaryEngine(program: program, kinds: [.write, .read], languages: Self.native) { _, o in
-            if case .global = o { return true }
+            if case .global(let k) = o { return places.contains(k) }
             return false
         }
         e.readsCountAsUses = true   // the NULL check of a lazy initialization is what matters here

@@ -57,7 +57,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
             for fx in ctx.globalWriteEngine.entryEffects(e.function) where fx.kind == .write && fx.locks.isEmpty {
                 guard case .global(let place) = fx.origin, let step = fx.chain.last,
                       ctx.freeThreading(step.function).applies,
-                      let root = Self.sharedPointerState(place, program) else { continue }
+                      let root = program.sharedPointerState(place) else { continue }
                 // raw memory that something frees is FR102's: one finding per root cause
                 if ctx.freedOrigins.contains(.global(root)) { continue }
                 // one finding per writing function: a lazy-init block sets several statics at once
@@ -84,30 +84,6 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         }
     }
 
-    /// The global a place belongs to, if it is shared pointer state of the analyzed code.
-    static func sharedPointerState(_ place: String, _ program: Program) -> String? {
-        let parts = place.split(separator: ".").map(String.init)
-        guard let rootName = parts.first else { return nil }
-        // function-level statics are recorded as globals named `function.name`
-        var rootLen = 1
-        var g = program.globals[rootName]
-        if g == nil, parts.count >= 2 {
-            g = program.globals[parts[0] + "." + parts[1]]
-            rootLen = 2
-        }
-        guard let g, !g.isThreadLocal, !g.type.isAtomic else { return nil }
-        if parts.count == rootLen {
-            return g.type.pointers > 0 && !g.type.isFunctionPointer && !g.type.isArray ? g.name : nil
-        }
-        // a field of a global struct: pointer fields only
-        var t: TypeRef? = g.type
-        for f in parts.dropFirst(rootLen) {
-            guard let cur = t else { return nil }
-            t = program.fieldType(cur.name, f)
-        }
-        guard let ft = t, ft.pointers > 0, !ft.isFunctionPointer, !ft.isAtomic else { return nil }
-        return place
-    }
 
     func report(_ ctx: RuleContext, root: String, allRoots: [String], writes: [(EntryPoint, Effect)],
                 first: (EntryPoint, Effect), readers: [(EntryPoint, Effect)]) -> Finding {
@@ -160,4 +136,31 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         return nil
     }
 
+}
+
+extension Program {
+    /// The global a place belongs to, if it is shared pointer state of the analyzed code.
+    public func sharedPointerState(_ place: String) -> String? {
+        let parts = place.split(separator: ".").map(String.init)
+        guard let rootName = parts.first else { return nil }
+        // function-level statics are recorded as globals named `function.name`
+        var rootLen = 1
+        var g = globals[rootName]
+        if g == nil, parts.count >= 2 {
+            g = globals[parts[0] + "." + parts[1]]
+            rootLen = 2
+        }
+        guard let g, !g.isThreadLocal, !g.type.isAtomic else { return nil }
+        if parts.count == rootLen {
+            return g.type.pointers > 0 && !g.type.isFunctionPointer && !g.type.isArray ? g.name : nil
+        }
+        // a field of a global struct: pointer fields only
+        var t: TypeRef? = g.type
+        for f in parts.dropFirst(rootLen) {
+            guard let cur = t else { return nil }
+            t = fieldType(cur.name, f)
+        }
+        guard let ft = t, ft.pointers > 0, !ft.isFunctionPointer, !ft.isAtomic else { return nil }
+        return place
+    }
 }

@@ -40,12 +40,16 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
             Keep each region alive while any thread can be inside it: count its users (for example the \
             code objects whose trampolines live in it) and unmap only when the count drops to zero, \
             from a `PyCode_AddWatcher` callback on `PY_CODE_EVENT_DESTROY` — the design of CPython's fix \
-            for gh-143228 — or stop the world (`_PyEval_StopTheWorld`) around the unmap.
+            for gh-143228. Stopping the world around the unmap is not enough on its own: threads park \
+            at safe points inside the frame evaluator, which the trampoline called, so their stacks \
+            still hold return addresses into the region they will resume through.
             """,
         knownLimitations: """
             Pointers into a region are followed through fields, globals, returns and object-like macros \
             (`#define arena _PyRuntime.x.arena`), not through opaque stores such as `_PyCode_SetExtra`; \
-            the call through the pointer must be visible in the analyzed files.
+            the call through the pointer must be visible in the analyzed files. An unmap inside \
+            `_PyEval_StopTheWorld` … `_PyEval_StartTheWorld` is not reported, although parked threads \
+            can still return into the region (see above): such code needs a review by hand.
             """,
         references: [
             "CPython gh-143228: use-after-free in perf_trampoline (fix: PR #143233, refcounted arenas)",
@@ -121,7 +125,7 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
         }
         let message = "`\(unmapper)` unmaps executable memory while `\(runner)` may still be running in it on another thread"
         let why = "no lock, reference count, stop-the-world or deferral orders the unmap after the last thread has left the arena: a thread inside `\(runner)`'s call (or returning or unwinding through it) faults once the pages are gone"
-        let help = "keep the arena alive while any thread can be inside it: count its users (e.g. the code objects whose trampolines live in it) and unmap only when the count drops to zero, from a PyCode_AddWatcher PY_CODE_EVENT_DESTROY callback (CPython's fix for gh-143228), or stop the world (_PyEval_StopTheWorld) around the unmap"
+        let help = "keep the arena alive while any thread can be inside it: count its users (e.g. the code objects whose trampolines live in it) and unmap only when the count drops to zero, from a PyCode_AddWatcher PY_CODE_EVENT_DESTROY callback (CPython's fix for gh-143228); stopping the world is not enough, parked threads still return through the region"
         return finding(message: message, function: unmapper, location: ctx.location(event), notes: notes, why: why,
                        help: help, key: key, severity: .error,
                        repro: ReproHint(module: ctx.moduleName(unmapEntry.function), typeName: nil,
