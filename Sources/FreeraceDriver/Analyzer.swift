@@ -28,6 +28,8 @@ public struct AnalysisResult: Sendable {
     public var bytesAnalyzed: Int
     public var suppressions: [String: [Suppression]]
     public var elapsed: Double
+    /// Wall seconds of the phases: reading + parsing + facts, then programs + rules.
+    public var phaseSeconds: (facts: Double, rules: Double) = (0, 0)
 }
 
 public enum Analyzer {
@@ -77,6 +79,7 @@ public enum Analyzer {
         let start = Date()
         let set = SourceSet(paths: options.paths, exclude: options.exclude)
         let (facts, warnings, bytes) = Self.facts(options, set: set)
+        let factsDone = Date()
         let groups = projects(facts)
         // Each program's rules run on one worker thread with a large stack (summaries recurse
         // along call chains); projects run in parallel.
@@ -89,10 +92,12 @@ public enum Analyzer {
         }
         var sups: [String: [Suppression]] = [:]
         for f in facts where !f.suppressions.isEmpty { sups[f.path] = f.suppressions }
-        return AnalysisResult(findings: sortFindings(perProject.flatMap(\.1)), warnings: warnings,
+        var result = AnalysisResult(findings: sortFindings(perProject.flatMap(\.1)), warnings: warnings,
                               programs: perProject.map(\.0),
                               filesAnalyzed: facts.count, bytesAnalyzed: bytes, suppressions: sups,
                               elapsed: Date().timeIntervalSince(start))
+        result.phaseSeconds = (factsDone.timeIntervalSince(start), Date().timeIntervalSince(factsDone))
+        return result
     }
 
     /// Files grouped by project: the nearest ancestor directory holding `pyproject.toml`,

@@ -27,6 +27,8 @@ public struct CheckCommand: Sendable {
     public var exitZero = false
     public var quiet = false
     public var statistics = false
+    /// Print the time of each phase and the peak memory to stderr (for benchmarks and bug reports).
+    public var timings = false
     public var config: String?
     public var exclude: [String] = []
     public var reportUnusedSuppressions = false
@@ -115,6 +117,13 @@ public struct CheckCommand: Sendable {
         }
 
         let result = Analyzer.run(opts)
+        if timings {
+            let mb = Double(result.bytesAnalyzed) / 1e6
+            let line = String(format: "timings: %.2f MB in %d files; read+parse+facts %.2f s, programs+rules %.2f s (%d projects), total %.2f s; peak RSS %d MB\n",
+                              mb, result.filesAnalyzed, result.phaseSeconds.facts, result.phaseSeconds.rules,
+                              result.programs.count, result.elapsed, peakRSSMegabytes())
+            FileHandle.standardError.write(Data(line.utf8))
+        }
         let filter = FindingFilter(select: selectCodes, ignore: ignoreCodes, baselineIDs: baselineIDs)
         let outcome = filter.apply(result.findings, suppressions: result.suppressions)
         if let w = writeBaseline {
@@ -155,4 +164,14 @@ public struct CheckCommand: Sendable {
             return Report.ModuleStatus(module: m.name, file: m.file, freeThreadingRules: ft.applies, reason: ft.reason)
         }
     }
+}
+
+/// Peak resident set size of this process (VmHWM), in MB; 0 where /proc is missing.
+func peakRSSMegabytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let kb = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+        return kb / 1024
+    }
+    return 0
 }

@@ -371,12 +371,17 @@ struct Extractor {
                               locals: [:], regions: [], calls: [], ops: [], functionRefs: [],
                               endPos: pos(tree[fn].lastTok), language: facts.language)
         if let body {
-            var w = BodyWalker(x: self, function: f)
-            w.statement(body)
-            w.closeAll()
-            f = w.function
-            facts.declaresGILFree.append(contentsOf: w.gilFreeDeclarations)
-            facts.globals.append(contentsOf: w.staticGlobals)
+            // the walker holds a copy of this extractor: `facts` grows only once it is gone, or
+            // each append would copy the arrays it shares with that copy
+            let (walked, gilFree, statics) = { () -> (FunctionFacts, [Pos], [GlobalFacts]) in
+                var w = BodyWalker(x: self, function: f)
+                w.statement(body)
+                w.closeAll()
+                return (w.function, w.gilFreeDeclarations, w.staticGlobals)
+            }()
+            f = walked
+            facts.declaresGILFree.append(contentsOf: gilFree)
+            facts.globals.append(contentsOf: statics)
         }
         return f
     }

@@ -159,6 +159,16 @@ struct PyExtractor {
 
     mutating func addFunction(_ fn: PyFunction, className: String?) {
         let qualified = className.map { "\($0).\(fn.name)" } ?? fn.name
+        // the walker holds a copy of this extractor: it must be gone before `facts` grows, or
+        // every append copies the whole function list (quadratic in functions per file)
+        let (function, targets) = walk(fn, qualified: qualified, className: className)
+        facts.functions.append(function)
+        facts.threadTargets.append(contentsOf: targets)
+        // nested functions and classes
+        visitNested(fn.body, className: className)
+    }
+
+    func walk(_ fn: PyFunction, qualified: String, className: String?) -> (FunctionFacts, [ThreadTarget]) {
         let params = fn.params.map { ParamFact(name: $0.name, type: Self.typeRef($0.type ?? "object")) }
         var w = FunctionWalker(x: self, name: qualified, className: className, params: params,
                                pos: Pos(line: fn.pos.line, column: fn.pos.column),
@@ -167,10 +177,7 @@ struct PyExtractor {
         if fn.nogil { w.function.attributes.append("nogil") }
         w.block(fn.body, topLevel: false)
         w.finish(endLine: fn.endLine)
-        facts.functions.append(w.function)
-        facts.threadTargets.append(contentsOf: w.threadTargets)
-        // nested functions and classes
-        visitNested(fn.body, className: className)
+        return (w.function, w.threadTargets)
     }
 
     mutating func visitNested(_ body: [PyStmt], className: String?) {

@@ -37,6 +37,7 @@ struct Check: ParsableCommand {
     @Flag(name: .customLong("exit-zero"), help: "Exit 0 even when there are findings.") var exitZero = false
     @Flag(help: "Print only headlines and the summary.") var quiet = false
     @Flag(help: "Print counts per rule.") var statistics = false
+    @Flag(help: "Print the time of each phase and peak memory to stderr.") var timings = false
     @Flag(name: .customLong("report-unused-suppressions"), help: "Warn about suppression comments that match nothing.")
     var reportUnusedSuppressions = false
 
@@ -57,6 +58,7 @@ struct Check: ParsableCommand {
         c.exitZero = exitZero
         c.quiet = quiet
         c.statistics = statistics
+        c.timings = timings
         c.config = config
         c.exclude = exclude
         c.reportUnusedSuppressions = reportUnusedSuppressions

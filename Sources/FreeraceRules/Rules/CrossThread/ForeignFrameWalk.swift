@@ -53,6 +53,12 @@ public struct ForeignFrameWalk: Rule {
 
     public func check(_ ctx: RuleContext) -> [Finding] {
         let program = ctx.program
+        // nothing to walk without a source of other threads' frames or states (most programs):
+        // skip summarizing every function's frame reads
+        let hasSource = program.functions.contains { fn in
+            fn.calls.contains { c in c.callee.flatMap { CAPI.lookup($0) }?.effects.contains(.foreignThreadSource) ?? false }
+        }
+        guard hasSource else { return [] }
         // per source call: the walks that reach it, and the entry points that run them
         struct Walk { var entry: EntryPoint; var effect: Effect }
         var bySource: [String: [Walk]] = [:]
