@@ -34,19 +34,52 @@ public struct AnalysisResult: Sendable {
 
 public enum Analyzer {
     /// Reads, parses and extracts facts for every file, in parallel.
+    ///
+    /// Under `--target auto`, a project that declares free-threading support anywhere
+    /// (`Py_MOD_GIL_NOT_USED`, `PyUnstable_Module_SetGIL`, Cython's `freethreading_compatible`)
+    /// is read with `Py_GIL_DISABLED` defined: the free-threading rules judge the code a
+    /// free-threaded build compiles, not a `#ifndef Py_GIL_DISABLED` branch it never runs.
     public static func facts(_ options: AnalysisOptions, set: SourceSet)
         -> (facts: [FileFacts], warnings: [FileWarning], bytes: Int) {
         let files = set.files
-        let results = parallelMap(count: files.count, jobs: options.jobs) { i -> (FileFacts?, FileWarning?, Int) in
-            let (path, lang) = files[i]
-            switch SourceLoader.load(path: path, language: lang) {
-            case .skipped(let w):
-                return (nil, w, 0)
-            case .source(let src):
-                if !options.includeGenerated, SourceLoader.isGeneratedByCython(src) { return (nil, nil, 0) }
-                return (extract(src, options: options), nil, src.bytes.count)
+        let loaded = parallelMap(count: files.count, jobs: options.jobs) { i -> SourceLoader.Outcome in
+            SourceLoader.load(path: files[i].path, language: files[i].language)
+        }
+        var freeThreadedProjects = Set<String>()
+        if options.target == .auto {
+            let roots = projectRoots(files.map(\.path))
+            for (i, o) in loaded.enumerated() {
+                if case .source(let src) = o, declaresFreeThreading(src.bytes) { freeThreadedProjects.insert(roots[i]) }
+            }
+            if !freeThreadedProjects.isEmpty {
+                let ft = freeThreadedProjects
+                let results = parallelMap(count: files.count, jobs: options.jobs) { i -> (FileFacts?, FileWarning?, Int) in
+                    extractLoaded(loaded[i], options: options, freeThreaded: ft.contains(roots[i]))
+                }
+                return collect(results, set: set)
             }
         }
+        let results = parallelMap(count: files.count, jobs: options.jobs) { i -> (FileFacts?, FileWarning?, Int) in
+            extractLoaded(loaded[i], options: options, freeThreaded: false)
+        }
+        return collect(results, set: set)
+    }
+
+    static func extractLoaded(_ o: SourceLoader.Outcome, options: AnalysisOptions, freeThreaded: Bool)
+        -> (FileFacts?, FileWarning?, Int) {
+        switch o {
+        case .skipped(let w):
+            return (nil, w, 0)
+        case .source(let src):
+            if !options.includeGenerated, SourceLoader.isGeneratedByCython(src) { return (nil, nil, 0) }
+            var opts = options
+            if freeThreaded { opts.defines["Py_GIL_DISABLED"] = opts.defines["Py_GIL_DISABLED"] ?? "1" }
+            return (extract(src, options: opts), nil, src.bytes.count)
+        }
+    }
+
+    static func collect(_ results: [(FileFacts?, FileWarning?, Int)], set: SourceSet)
+        -> (facts: [FileFacts], warnings: [FileWarning], bytes: Int) {
         var facts: [FileFacts] = []
         var warnings = set.warnings
         var bytes = 0
@@ -71,6 +104,27 @@ public enum Analyzer {
         case .cython, .python:
             let parsed = PythonFrontend.parse(path: src.path, bytes: src.bytes, isCython: src.language == .cython)
             return PyFactExtractor.extract(parsed, language: src.language)
+        }
+    }
+
+    /// Whether a source declares that its module runs without the GIL (a byte scan).
+    static func declaresFreeThreading(_ bytes: [UInt8]) -> Bool {
+        let needles: [[UInt8]] = ["Py_MOD_GIL_NOT_USED", "PyUnstable_Module_SetGIL", "freethreading_compatible"].map { Array($0.utf8) }
+        return bytes.withUnsafeBufferPointer { b in
+            needles.contains { n in
+                guard b.count >= n.count else { return false }
+                var i = 0
+                let last = b.count - n.count
+                while i <= last {
+                    if b[i] == n[0] {
+                        var k = 1
+                        while k < n.count, b[i + k] == n[k] { k += 1 }
+                        if k == n.count { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
         }
     }
 
@@ -105,32 +159,34 @@ public enum Analyzer {
     /// analyzed in one run never resolve each other's functions, structs or globals by name.
     /// Groups keep the order of `facts`; files under no marker form one group.
     public static func projects(_ facts: [FileFacts]) -> [[FileFacts]] {
+        let roots = projectRoots(facts.map(\.path))
+        var order: [String] = []
+        var groups: [String: [FileFacts]] = [:]
+        for (i, f) in facts.enumerated() {
+            let r = roots[i]
+            if groups[r] == nil { order.append(r) }
+            groups[r, default: []].append(f)
+        }
+        return order.map { groups[$0]! }
+    }
+
+    /// The project root of each path (see `projects`), as absolute directory paths; "" for none.
+    public static func projectRoots(_ paths: [String]) -> [String] {
         let fm = FileManager.default
         var rootOfDir: [String: String] = [:]
         func root(ofDirectory dir: String) -> String {
             if let r = rootOfDir[dir] { return r }
             let r: String
-            if [".git", "pyproject.toml", "setup.py", "setup.cfg"].contains(where: {
-                fm.fileExists(atPath: (dir.isEmpty ? "." : dir) + "/" + $0)
-            }) {
+            if [".git", "pyproject.toml", "setup.py", "setup.cfg"].contains(where: { fm.fileExists(atPath: dir + "/" + $0) }) {
                 r = dir
             } else {
-                let parent = URL(fileURLWithPath: dir.isEmpty ? "." : dir).standardizedFileURL.deletingLastPathComponent().path
-                let abs = URL(fileURLWithPath: dir.isEmpty ? "." : dir).standardizedFileURL.path
-                r = parent == abs ? "" : root(ofDirectory: parent)
+                let parent = URL(fileURLWithPath: dir).deletingLastPathComponent().path
+                r = parent == dir ? "" : root(ofDirectory: parent)
             }
             rootOfDir[dir] = r
             return r
         }
-        var order: [String] = []
-        var groups: [String: [FileFacts]] = [:]
-        for f in facts {
-            let dir = URL(fileURLWithPath: f.path).standardizedFileURL.deletingLastPathComponent().path
-            let r = root(ofDirectory: dir)
-            if groups[r] == nil { order.append(r) }
-            groups[r, default: []].append(f)
-        }
-        return order.map { groups[$0]! }
+        return paths.map { root(ofDirectory: URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().path) }
     }
 
     /// Deterministic order: path, line, column, code, id.
