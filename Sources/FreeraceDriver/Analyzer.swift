@@ -45,28 +45,43 @@ public enum Analyzer {
         let loaded = parallelMap(count: files.count, jobs: options.jobs) { i -> SourceLoader.Outcome in
             SourceLoader.load(path: files[i].path, language: files[i].language)
         }
+        let roots = projectRoots(files.map(\.path))
         var freeThreadedProjects = Set<String>()
         if options.target == .auto {
-            let roots = projectRoots(files.map(\.path))
             for (i, o) in loaded.enumerated() {
                 if case .source(let src) = o, declaresFreeThreading(src.bytes) { freeThreadedProjects.insert(roots[i]) }
             }
-            if !freeThreadedProjects.isEmpty {
-                let ft = freeThreadedProjects
-                let results = parallelMap(count: files.count, jobs: options.jobs) { i -> (FileFacts?, FileWarning?, Int) in
-                    extractLoaded(loaded[i], options: options, freeThreaded: ft.contains(roots[i]))
-                }
-                return collect(results, set: set)
-            }
         }
-        let results = parallelMap(count: files.count, jobs: options.jobs) { i -> (FileFacts?, FileWarning?, Int) in
-            extractLoaded(loaded[i], options: options, freeThreaded: false)
+        // Headers first: their macros (lock wrappers, places) serve the sources of their project.
+        let isHeader = files.map { f in
+            (f.language == .c || f.language == .cpp) && [".h", ".hh", ".hpp", ".hxx"].contains { f.path.lowercased().hasSuffix($0) }
         }
+        let headerIndices = files.indices.filter { isHeader[$0] }
+        let otherIndices = files.indices.filter { !isHeader[$0] }
+        let ft = freeThreadedProjects
+        let headerResults = parallelMap(count: headerIndices.count, jobs: options.jobs) { k -> (FileFacts?, FileWarning?, Int) in
+            let i = headerIndices[k]
+            return extractLoaded(loaded[i], options: options, freeThreaded: ft.contains(roots[i]), macros: ProjectMacros())
+        }
+        var macros: [String: ProjectMacros] = [:]
+        for (k, r) in headerResults.enumerated() {
+            if let f = r.0 { macros[roots[headerIndices[k]], default: ProjectMacros()].add(f) }
+        }
+        let projectMacros = macros
+        let otherResults = parallelMap(count: otherIndices.count, jobs: options.jobs) { k -> (FileFacts?, FileWarning?, Int) in
+            let i = otherIndices[k]
+            return extractLoaded(loaded[i], options: options, freeThreaded: ft.contains(roots[i]),
+                                 macros: projectMacros[roots[i]] ?? ProjectMacros())
+        }
+        // back in file order
+        var results = Array(repeating: (FileFacts?.none, FileWarning?.none, 0), count: files.count)
+        for (k, r) in headerResults.enumerated() { results[headerIndices[k]] = r }
+        for (k, r) in otherResults.enumerated() { results[otherIndices[k]] = r }
         return collect(results, set: set)
     }
 
-    static func extractLoaded(_ o: SourceLoader.Outcome, options: AnalysisOptions, freeThreaded: Bool)
-        -> (FileFacts?, FileWarning?, Int) {
+    static func extractLoaded(_ o: SourceLoader.Outcome, options: AnalysisOptions, freeThreaded: Bool,
+                              macros: ProjectMacros) -> (FileFacts?, FileWarning?, Int) {
         switch o {
         case .skipped(let w):
             return (nil, w, 0)
@@ -74,7 +89,7 @@ public enum Analyzer {
             if !options.includeGenerated, SourceLoader.isGeneratedByCython(src) { return (nil, nil, 0) }
             var opts = options
             if freeThreaded { opts.defines["Py_GIL_DISABLED"] = opts.defines["Py_GIL_DISABLED"] ?? "1" }
-            return (extract(src, options: opts), nil, src.bytes.count)
+            return (extract(src, options: opts, macros: macros), nil, src.bytes.count)
         }
     }
 
@@ -94,13 +109,13 @@ public enum Analyzer {
         return (facts, warnings, bytes)
     }
 
-    static func extract(_ src: SourceFile, options: AnalysisOptions) -> FileFacts {
+    static func extract(_ src: SourceFile, options: AnalysisOptions, macros: ProjectMacros = ProjectMacros()) -> FileFacts {
         switch src.language {
         case .c, .cpp:
             let env = MacroEnvironment.forAnalysis(language: src.language, target: options.target,
                                                    pythonVersion: options.pythonVersion, defines: options.defines,
                                                    undefines: options.undefines)
-            return CFactExtractor.extract(CFrontend.parse(src, env: env))
+            return CFactExtractor.extract(CFrontend.parse(src, env: env), projectMacros: macros)
         case .cython, .python:
             let parsed = PythonFrontend.parse(path: src.path, bytes: src.bytes, isCython: src.language == .cython)
             return PyFactExtractor.extract(parsed, language: src.language)

@@ -258,7 +258,7 @@ struct BodyWalker {
         if let g = staticLocals[name] {
             return AccessPath(root: .global, name: g, rootType: globalTypes[g], text: name)
         }
-        if let body = x.facts.placeMacros[name] {
+        if let body = x.placeMacro(name) {
             return Self.placeFromText(body, display: name, globalTypes: globalTypes)
         }
         return AccessPath(root: .global, name: name, rootType: globalTypes[name], text: name)
@@ -521,7 +521,7 @@ struct BodyWalker {
         function.ops.append(.call(index))
         if let name = calleeName {
             for (i, a) in args.enumerated() { noteFunctionRef(a, .argument(callee: name, index: i), at: cn.mainTok) }
-            if CAPI.lookup(name) == nil, let m = x.facts.callMacros[name] {
+            if CAPI.lookup(name) == nil, let m = x.callMacro(name) {
                 // `LOCK()` defined as `PyMutex_Lock(&mutex)`: apply the effects of the call it stands for
                 var mArgs: [Value] = []
                 var mTexts: [String] = []

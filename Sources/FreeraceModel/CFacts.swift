@@ -3,8 +3,9 @@ import FreeraceSyntax
 
 /// Extracts `FileFacts` from a parsed C/C++ file.
 public enum CFactExtractor {
-    public static func extract(_ file: ParsedFile) -> FileFacts {
+    public static func extract(_ file: ParsedFile, projectMacros: ProjectMacros = ProjectMacros()) -> FileFacts {
         var x = Extractor(file: file)
+        x.projectMacros = projectMacros
         x.run()
         return x.facts
     }
@@ -17,6 +18,12 @@ struct Extractor {
     /// what it points to (`a->f`, `a[i]`, `*a`, an argument of a call). `PIB(a, p)` comparing
     /// pointers uses neither.
     var macroParamDerefs: [String: [Bool]] = [:]
+    /// Macros of the project's headers (`#define MUTEX_LOCK(m) PyMutex_Lock(m)` in Imaging.h):
+    /// used where the file has no definition of its own.
+    var projectMacros = ProjectMacros()
+
+    func callMacro(_ name: String) -> CallMacro? { facts.callMacros[name] ?? projectMacros.call[name] }
+    func placeMacro(_ name: String) -> String? { facts.placeMacros[name] ?? projectMacros.place[name] }
     var tree: SyntaxTree { file.tree }
 
     init(file: ParsedFile) {

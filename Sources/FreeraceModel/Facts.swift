@@ -303,3 +303,17 @@ public struct Suppression: Sendable, Codable, Hashable {
     /// Another tool's audit marker that freerace honours (never reported as unused).
     public var foreign = false
 }
+
+/// Call-like and place-like macros collected from a project's headers, for the files that use
+/// them without defining them.
+public struct ProjectMacros: Sendable {
+    public var call: [String: CallMacro] = [:]
+    public var place: [String: String] = [:]
+    public init() {}
+
+    /// Adds a header's macros; the first definition of a name wins (headers in path order).
+    public mutating func add(_ f: FileFacts) {
+        for (k, v) in f.callMacros where call[k] == nil { call[k] = v }
+        for (k, v) in f.placeMacros where place[k] == nil { place[k] = v }
+    }
+}

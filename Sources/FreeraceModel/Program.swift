@@ -461,6 +461,18 @@ public struct Program: Sendable {
             let key = "\(e.function)|\(e.kind)|\(e.label)"
             if seen.insert(key).inserted { entryPoints.append(e) }
         }
+        // every file's globals: two files may each have a static `methods` table, which the
+        // name-keyed `globals` holds only once; tables are keyed by file and name
+        let allGlobals = files.flatMap(\.globals).sorted { ($0.file, $0.pos) < ($1.file, $1.pos) }
+        var namesByFile: [String: Set<String>] = [:]
+        for g in allGlobals { namesByFile[g.file, default: []].insert(g.name) }
+        func key(_ name: String, from file: String) -> String {
+            namesByFile[file]?.contains(name) == true ? "\(file)|\(name)" : name
+        }
+        func key(of g: GlobalFacts) -> String { "\(g.file)|\(g.name)" }
+        func globalIn(_ name: String, from file: String) -> GlobalFacts? {
+            allGlobals.first { $0.file == file && $0.name == name } ?? globals[name]
+        }
         func loc(_ g: GlobalFacts, _ p: Pos) -> Location { Location(path: g.file, line: Int(p.line), column: Int(p.column)) }
         func pyName(_ v: InitValue?) -> String? {
             guard let t = v?.text, t.hasPrefix("\"") else { return nil }
@@ -469,7 +481,7 @@ public struct Program: Sendable {
         }
 
         // 1. Types: static PyTypeObject and PyType_Spec + PyType_Slot
-        for g in orderedGlobals where g.type.name == "PyTypeObject" && g.type.pointers == 0 {
+        for g in allGlobals where g.type.name == "PyTypeObject" && g.type.pointers == 0 {
             let entries = g.initializer?.entries ?? []
             guard !entries.isEmpty else { continue }
             let t = sizeofType(field(entries, "tp_basicsize", positional: 2))
@@ -479,12 +491,12 @@ public struct Program: Sendable {
                 let v = field(entries, fname, positional: i)
                 switch fname {
                 case "tp_methods", "tp_getset":
-                    if let tbl = globalNamed(v), methodTableType[tbl] == nil {
+                    if let tbl = globalNamed(v).map({ key($0, from: g.file) }), methodTableType[tbl] == nil {
                         methodTableType[tbl] = t
                         tableLabel[tbl] = name
                     }
                 case "tp_as_mapping", "tp_as_sequence", "tp_as_number", "tp_as_async", "tp_as_buffer":
-                    if let tbl = globalNamed(v), slotTableType[tbl] == nil {
+                    if let tbl = globalNamed(v).map({ key($0, from: g.file) }), slotTableType[tbl] == nil {
                         slotTableType[tbl] = t
                         tableLabel[tbl] = name
                     }
@@ -495,18 +507,19 @@ public struct Program: Sendable {
                 }
             }
         }
-        for g in orderedGlobals where g.type.name == "PyType_Spec" {
+        for g in allGlobals where g.type.name == "PyType_Spec" {
             let entries = g.initializer?.entries ?? []
             let t = sizeofType(field(entries, "basicsize", positional: 1))
             let name = pyName(field(entries, "name", positional: 0)) ?? g.name
-            guard let slots = globalNamed(field(entries, "slots", positional: 4)), let sg = globals[slots] else { continue }
+            guard let slots = globalNamed(field(entries, "slots", positional: 4)), let sg = globalIn(slots, from: g.file)
+            else { continue }
             if let t, typeLabel[t] == nil { typeLabel[t] = name }
             for e in sg.initializer?.entries ?? [] {
                 let parts = e.value.entries
                 guard parts.count >= 2, let slotMacro = parts[0].value.text else { continue }
                 let slot = slotMacro.hasPrefix("Py_") ? String(slotMacro.dropFirst(3)) : slotMacro
                 if slot == "tp_methods" || slot == "tp_getset" {
-                    if let tbl = globalNamed(parts[1].value), methodTableType[tbl] == nil {
+                    if let tbl = globalNamed(parts[1].value).map({ key($0, from: sg.file) }), methodTableType[tbl] == nil {
                         methodTableType[tbl] = t
                         tableLabel[tbl] = name
                     }
@@ -519,23 +532,24 @@ public struct Program: Sendable {
             }
         }
         // 2. Slot tables (mapping/sequence/number)
-        for g in orderedGlobals {
+        for g in allGlobals {
             guard let fields = Self.slotTables[g.type.name], g.type.pointers == 0 else { continue }
-            let t = slotTableType[g.name] ?? nil
-            let owner = tableLabel[g.name] ?? t.flatMap { typeLabel[$0] } ?? g.name
+            let k = slotTableType[key(of: g)] != nil ? key(of: g) : g.name
+            let t = slotTableType[k] ?? nil
+            let owner = tableLabel[k] ?? t.flatMap { typeLabel[$0] } ?? g.name
             let entries = g.initializer?.entries ?? []
             for (i, fname) in fields.enumerated() {
                 guard let fn = functionNamed(field(entries, fname, positional: i), from: g.file) else { continue }
                 add(EntryPoint(function: fn, kind: .slot, context: .anyThread, selfType: t ?? selfTypeGuess(fn),
                                label: "\(fname) of \(owner)", origin: loc(g, g.pos),
-                               pyType: tableLabel[g.name], pythonSpelling: EntryPoint.dunder(fname)))
+                               pyType: tableLabel[k], pythonSpelling: EntryPoint.dunder(fname)))
             }
         }
         // 3. Module definitions: methods, exec slots, free/clear
         var moduleMethodTables = Set<String>()
-        for g in orderedGlobals where g.type.name == "PyModuleDef" {
+        for g in allGlobals where g.type.name == "PyModuleDef" {
             let entries = g.initializer?.entries ?? []
-            if let m = globalNamed(field(entries, "m_methods", positional: 4)) { moduleMethodTables.insert(m) }
+            if let m = globalNamed(field(entries, "m_methods", positional: 4)) { moduleMethodTables.insert(key(m, from: g.file)) }
             for (fname, pos) in [("m_traverse", 6), ("m_clear", 7), ("m_free", 8)] {
                 if let fn = functionNamed(field(entries, fname, positional: pos), from: g.file) {
                     add(EntryPoint(function: fn, kind: fname == "m_traverse" ? .gc : .dealloc, context: .teardown,
@@ -543,7 +557,7 @@ public struct Program: Sendable {
                 }
             }
         }
-        for g in orderedGlobals where g.type.name == "PyModuleDef_Slot" {
+        for g in allGlobals where g.type.name == "PyModuleDef_Slot" {
             for e in g.initializer?.entries ?? [] {
                 let parts = e.value.entries
                 guard parts.count >= 2, parts[0].value.text == "Py_mod_exec",
@@ -553,10 +567,11 @@ public struct Program: Sendable {
             }
         }
         // 4. Method and getset tables
-        for g in orderedGlobals where g.type.name == "PyMethodDef" || g.type.name == "PyGetSetDef" {
-            let t = methodTableType[g.name] ?? nil
-            let owner = tableLabel[g.name]
-            let isModule = moduleMethodTables.contains(g.name) || (t == nil && g.name.lowercased().contains("module"))
+        for g in allGlobals where g.type.name == "PyMethodDef" || g.type.name == "PyGetSetDef" {
+            let k = methodTableType[key(of: g)] != nil || moduleMethodTables.contains(key(of: g)) ? key(of: g) : g.name
+            let t = methodTableType[k] ?? nil
+            let owner = tableLabel[k]
+            let isModule = moduleMethodTables.contains(k) || (t == nil && g.name.lowercased().contains("module"))
             for e in g.initializer?.entries ?? [] {
                 let parts = e.value.entries
                 guard !parts.isEmpty else { continue }

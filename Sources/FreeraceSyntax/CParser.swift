@@ -1432,6 +1432,13 @@ struct CParser {
                 advance()
                 push(parseInitializer())
                 push(finish(.designatedInit, mark: dm, first: before))
+            } else if kind == .identifier, kind(1) == .lParen, text(pos).hasSuffix("_HEAD_INIT") {
+                // `PyVarObject_HEAD_INIT(NULL, 0)` expands to elements with their own trailing
+                // comma, so code may write `PyVarObject_HEAD_INIT(NULL, 0).tp_name = "x"`
+                push(leaf(.ident, pos))
+                advance()
+                skipBalanced()
+                if kind == .dot { continue }
             } else {
                 push(parseInitializer())
             }

@@ -836,6 +836,66 @@ typedef struct {
         #expect(f.regionKinds(atCall: "after") == [])
     }
 
+    @Test("lock macros defined in a project header open regions in the sources that include it")
+    func headerLockMacros() throws {
+        let header = """
+        typedef struct { int locked; } Lock;
+        #define MUTEX_LOCK(m) PyMutex_Lock(m)
+        #define MUTEX_UNLOCK(m) PyMutex_Unlock(m)
+        """
+        let src = """
+        static PyMutex arena_lock;
+        static void f(void) {
+            MUTEX_LOCK(&arena_lock);
+            work();
+            MUTEX_UNLOCK(&arena_lock);
+            after();
+        }
+        """
+        var macros = ProjectMacros()
+        macros.add(extract(header, path: "lib/Imaging.h"))
+        #expect(macros.call["MUTEX_LOCK"]?.callee == "PyMutex_Lock")
+        let lang = Language.c
+        let file = SourceFile(path: "lib/Storage.c", language: lang, text: src)
+        let env = MacroEnvironment.forAnalysis(language: lang, target: .auto)
+        let facts = CFactExtractor.extract(CFrontend.parse(file, env: env), projectMacros: macros)
+        let f = try #require(Program(files: [facts], target: .auto).fn("f"))
+        #expect(f.regions.map(\.kind) == [.mutex])
+        #expect(f.regions.first?.subject?.key == "arena_lock")
+        #expect(f.regionKinds(atCall: "work") == [.mutex])
+        #expect(f.regionKinds(atCall: "after") == [])
+
+        // without the header's macros the same source has no region
+        let bare = try #require(program(src, path: "lib/Storage.c").fn("f"))
+        #expect(bare.regions.isEmpty)
+    }
+
+    @Test("static tables of the same name in two files name their own types")
+    func fileScopedTables() throws {
+        func module(_ type: String, _ fn: String) -> String {
+            """
+            typedef struct { PyObject_HEAD int n; } \(type)Object;
+            static PyObject *\(fn)(\(type)Object *self, PyObject *unused) { Py_RETURN_NONE; }
+            static PyMethodDef methods[] = {
+                {"\(fn)", (PyCFunction)\(fn), METH_NOARGS, NULL},
+                {NULL}
+            };
+            static PyTypeObject \(type)_Type = {
+                PyVarObject_HEAD_INIT(NULL, 0).tp_name = "m.\(type)",
+                .tp_basicsize = sizeof(\(type)Object),
+                .tp_methods = methods,
+            };
+            """
+        }
+        let p = program([("a.c", module("Core", "core_size")), ("b.c", module("Path", "path_compact"))])
+        let core = try #require(p.entries("core_size").first)
+        let path = try #require(p.entries("path_compact").first)
+        #expect(p.entries("path_compact").count == 1)
+        #expect(core.label == "Core.core_size()")
+        #expect(path.label == "Path.path_compact()")
+        #expect(path.selfType == "PathObject")
+    }
+
     @Test("a region still open at the end of the body ends there")
     func unclosed() throws {
         let src = "static void f(PyObject *o) {\n    Py_BEGIN_CRITICAL_SECTION(o);\n    g();\n}\n"
