@@ -17,7 +17,9 @@ public struct ForeignFrameWalk: Rule {
             `PyInterpreterState_ThreadHead` / `PyThreadState_Next`, through variables, dict iteration and \
             calls into helpers (also across files), and reports where they are dereferenced or walked: \
             `f_back`, `f_code`, `f_locals`, `f_lineno`, `tstate->frame`, `PyFrame_GetBack`, \
-            `traceback.extract_stack(frame)`, … Works on C, Cython and Python.
+            `traceback.extract_stack(frame)`, … Works on C, Cython and Python. A walk that only \
+            follows the thread-state list (`ts->next`, thread ids) is reported in GIL-free modules \
+            only: with the GIL, thread states are unlinked by threads that hold it.
             """,
         whyIsThisBad: """
             A frame belongs to the thread that runs it. While a sampler walks it, the owner keeps \
@@ -68,6 +70,7 @@ public struct ForeignFrameWalk: Rule {
         for e in entries {
             for fx in ctx.frameEngine.entryEffects(e.function) where fx.kind == .frameRead {
                 guard let src = fx.origin.foreignSource, !fx.locks.contains("stw") else { continue }
+                if Self.followsOnlyTheList(fx), fx.gil != .released, !ctx.freeThreading(src.function).applies { continue }
                 let key = "\(src.function)"
                 let step = fx.chain.last!
                 let stepKey = "\(key)|\(step.function)|\(step.pos.line)|\(step.pos.column)"
@@ -85,6 +88,17 @@ public struct ForeignFrameWalk: Rule {
             let src = sources.first { fn.calls[$0.call].callee.map(Self.isFramesSource) ?? false } ?? sources[0]
             return report(ctx, source: src, walks: walks.map { ($0.entry, $0.effect) })
         }
+    }
+
+    /// Thread-state fields that link or identify states without reaching a frame.
+    static let listFields: Set<String> = ["next", "prev", "interp", "id", "thread_id", "native_thread_id"]
+
+    /// A walk that only follows the thread-state list (`ts = ts->next`, `ts->thread_id`) reads no
+    /// frame. With the GIL, a thread state is unlinked and freed by a thread that holds the GIL, so
+    /// the walker (which holds it too) cannot see it go; only free-threaded builds lose that order.
+    static func followsOnlyTheList(_ fx: Effect) -> Bool {
+        let last = fx.detail.split(separator: ">").last.flatMap { $0.split(separator: ".").last } ?? ""
+        return listFields.contains(String(last))
     }
 
     static func isFramesSource(_ api: String) -> Bool { api.contains("CurrentFrames") || api.contains("CurrentExceptions") }
@@ -131,7 +145,11 @@ public struct ForeignFrameWalk: Rule {
         if shown.count > 12 {
             notes.append(Note(location: ctx.location(shown[12].1.chain.last!), message: "and \(shown.count - 12) more dereferences", thread: "A"))
         }
-        let owner = fn.language == .python
+        // a walk of the list alone (reported only where no GIL orders thread exit)
+        let listOnly = isThreadStates && walks.allSatisfy { Self.followsOnlyTheList($0.1) }
+        let owner = listOnly
+            ? "any other thread can exit meanwhile: it unlinks and frees its thread state, with no GIL to order that against this walk, while the walk still reads it"
+            : fn.language == .python
             ? "the thread that owns each frame keeps running: it can return and drop the frame, or change it, while this walk reads it"
             : "the thread that owns each frame keeps running: when its function returns the frame is freed (on 3.11+ its interpreter frame is reused) while this walk still dereferences it"
         notes.append(Note(location: loc, message: owner, thread: "B"))
@@ -140,13 +158,19 @@ public struct ForeignFrameWalk: Rule {
         let message: String
         if lang == .python {
             message = "`\(fn.name)` walks other threads' frames from \(pythonSpelling) while those threads keep running"
+        } else if listOnly {
+            message = "`\(fn.name)` follows other threads' states from \(api)() without stopping them in a GIL-free module: use-after-free when a thread exits"
         } else if isThreadStates {
             message = "`\(fn.name)` reads other threads' thread states and frames from \(api)() without stopping them: use-after-free when a thread exits or returns"
         } else {
             message = "`\(fn.name)` dereferences other threads' frames from \(api)() without stopping them: use-after-free when a frame's thread returns"
         }
-        let why = "frames and thread states from \(pythonSpelling) belong to running threads; nothing here stops those threads or copies the frames before they are read (no stop-the-world, no safe-copy reader)"
-        let help = lang == .python
+        let why = listOnly
+            ? "thread states from \(api)() belong to running threads, and in a GIL-free module nothing here (no stop-the-world, no runtime lock) keeps a thread from exiting during the walk"
+            : "frames and thread states from \(pythonSpelling) belong to running threads; nothing here stops those threads or copies the frames before they are read (no stop-the-world, no safe-copy reader)"
+        let help = listOnly
+            ? "stop the world (_PyEval_StopTheWorld) around the walk, or avoid the raw list: enumerate threads from Python (`threading.enumerate()`) or keep your own registry of threads under a PyMutex"
+            : lang == .python
             ? "sample without walking foreign frames (use an out-of-process profiler, or the faulthandler/`sys.remote_exec` style of dumping), or only walk the current thread's stack with sys._getframe()"
             : "sample without dereferencing foreign frames: copy them with a fault-tolerant reader (process_vm_readv) or profile out of process; or stop the world (_PyEval_StopTheWorld) for the whole walk; or restrict to the current thread (PyEval_GetFrame)"
         return finding(message: message, function: fn.name, location: loc, notes: notes, why: why, help: help,
