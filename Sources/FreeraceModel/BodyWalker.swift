@@ -272,6 +272,21 @@ struct BodyWalker {
                           text: display)
     }
 
+    /// `p + k` or `p - k` (through parentheses and casts): a pointer into the middle of `p`'s memory.
+    func isPointerArithmetic(_ n: Int32) -> Bool {
+        var n = n
+        while true {
+            switch tree[n].kind {
+            case .paren: guard let c = tree.child(n, 0) else { return false }; n = c
+            case .cast: guard let c = tree.child(n, 1) else { return false }; n = c
+            case .binary:
+                let op = file.tokens[Int(tree[n].mainTok)].kind
+                return op == .plus || op == .minus
+            default: return false
+            }
+        }
+    }
+
     /// The place a value is the content of (through casts and offsets).
     func place(_ v: Value) -> AccessPath? {
         switch v {
@@ -503,6 +518,7 @@ struct BodyWalker {
         }
         var args: [Value] = []
         var texts: [String] = []
+        var interior: UInt64 = 0
         let valueOnly = calleeName.map { Self.pointerValueCalls.contains($0) } ?? false
         let macroDerefs = calleeName.flatMap { CAPI.lookup($0) == nil ? x.macroParamDerefs[$0] : nil }
         for (ai, a) in kids.dropFirst().enumerated() {
@@ -512,10 +528,12 @@ struct BodyWalker {
             if derefs { noteDeref(v, at: tree[a].firstTok) }
             args.append(v)
             texts.append(file.text(node: a))
+            if ai < 64, isPointerArithmetic(a) { interior |= 1 << UInt64(ai) }
         }
         let p = pos(cn.kind == .ident ? cn.mainTok : node(n).firstTok)
         let call = CallFact(callee: calleeName, target: target, args: args, argTexts: texts, pos: p,
-                            regions: activeRegions, guards: guards.flatMap { $0 }, resultUse: use)
+                            regions: activeRegions, guards: guards.flatMap { $0 }, resultUse: use,
+                            interiorArgs: interior)
         function.calls.append(call)
         let index = function.calls.count - 1
         function.ops.append(.call(index))

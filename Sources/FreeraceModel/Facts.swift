@@ -137,8 +137,14 @@ public struct CallFact: Sendable, Codable {
     public var guards: [AccessPath]
     /// Whether the call's result is discarded, assigned, or used in an expression.
     public var resultUse: ResultUse
+    /// Bit i: argument i is pointer arithmetic (`self->xy + i * 2`), a pointer into the middle of
+    /// its base's memory. Such a pointer is never the one to free, so a callee that frees its
+    /// parameter does not free the base's memory through it (it frees something it made itself).
+    public var interiorArgs: UInt64 = 0
 
     public enum ResultUse: UInt8, Sendable, Codable { case discarded, assigned, used }
+
+    public func isInterior(_ i: Int) -> Bool { i < 64 && interiorArgs & (1 << UInt64(i)) != 0 }
 }
 
 /// One step of a function body, in source order.

@@ -596,7 +596,7 @@ public final class SummaryEngine {
                     if let a = api.argument, a < call.args.count {
                         let argOrigins = origins(f, call.args[a], at: i)
                         let text = a < call.argTexts.count ? call.argTexts[a] : ""
-                        if fx.contains(.freesMemory) {
+                        if fx.contains(.freesMemory), !call.isInterior(a) {
                             for o in argOrigins {
                                 add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: guardNames(call),
                                            chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
@@ -651,6 +651,9 @@ public final class SummaryEngine {
                 for g in program.callTargets[f][c] where g != f {
                     let gname = program.functions[g].name
                     for e in summary(g).effects {
+                        // `path_new(n, self->xy + i, 1)` frees only what it made: an interior pointer is never freed
+                        if e.kind == .free || e.kind == .unmap, case .param(let j, let fs) = e.origin, fs.isEmpty,
+                           call.isInterior(j) { continue }
                         var subs = substitute(e.origin, f: f, call: c, depth: 0)
                         if subs.isEmpty, e.kind == .borrow { subs = [.unknownContainer] }
                         for o in subs {
