@@ -484,16 +484,7 @@ extension PyParser {
             fail("expected ')'")
             return first
         }
-        var items: [PyExpr] = []
-        items.reserveCapacity(4)
-        items.append(first)
-        while tok.isOp(.comma) && !failed {
-            advance()
-            if tok.isOp(.rpar) { break }
-            items.append(parseTestOrStar())
-        }
-        expect(.rpar)
-        return .collection(items, p)
+        return collectionRest(first, closer: .rpar, at: p)
     }
 
     mutating func parseList() -> PyExpr {
@@ -512,15 +503,19 @@ extension PyParser {
             expect(.rsqb)
             return c
         }
-        var items: [PyExpr] = []
+        return collectionRest(first, closer: .rsqb, at: p)
+    }
+
+    /// The rest of a tuple or list display after its first item, through `closer`.
+    mutating func collectionRest(_ first: PyExpr, closer: PyOp, at p: PyPos) -> PyExpr {
+        var items: [PyExpr] = [first]
         items.reserveCapacity(4)
-        items.append(first)
         while tok.isOp(.comma) && !failed {
             advance()
-            if tok.isOp(.rsqb) { break }
+            if tok.isOp(closer) { break }
             items.append(parseTestOrStar())
         }
-        expect(.rsqb)
+        expect(closer)
         return .collection(items, p)
     }
 

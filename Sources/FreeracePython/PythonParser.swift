@@ -566,6 +566,18 @@ struct PyParser {
         return PyStmt(kind: .expr(.call(callee, args, pos(t))), pos: pos(t))
     }
 
+    /// `as NAME` after an imported name, if present.
+    mutating func importAlias() -> String? {
+        guard tok.isKw(.kwAs) else { return nil }
+        advance()
+        guard tok.kind == .name else {
+            fail("expected a name after 'as'")
+            return nil
+        }
+        defer { advance() }
+        return text(tok)
+    }
+
     mutating func dottedName() -> String {
         var s = ""
         guard tok.kind == .name else {
@@ -588,17 +600,7 @@ struct PyParser {
         var names: [PyImportName] = []
         while !failed {
             let n = dottedName()
-            var alias: String?
-            if tok.isKw(.kwAs) {
-                advance()
-                if tok.kind == .name {
-                    alias = text(tok)
-                    advance()
-                } else {
-                    fail("expected a name after 'as'")
-                }
-            }
-            names.append(PyImportName(name: n, alias: alias))
+            names.append(PyImportName(name: n, alias: importAlias()))
             if tok.isOp(.comma) { advance() } else { break }
         }
         return PyStmt(kind: .importModules(names, cimport: cimport), pos: p)
@@ -641,17 +643,7 @@ struct PyParser {
             }
             let n = text(tok)
             advance()
-            var alias: String?
-            if tok.isKw(.kwAs) {
-                advance()
-                if tok.kind == .name {
-                    alias = text(tok)
-                    advance()
-                } else {
-                    fail("expected a name after 'as'")
-                }
-            }
-            names.append(PyImportName(name: n, alias: alias))
+            names.append(PyImportName(name: n, alias: importAlias()))
             if tok.isOp(.comma) { advance() } else { break }
         }
         if paren { expect(.rpar) }

@@ -357,20 +357,10 @@ struct ConditionEvaluator {
         return c
     }
 
+    /// Binary operators of `#if` share C's precedence (the parser's table; `.*`/`->*` never occur here).
     static func precedence(_ k: TokenKind) -> Int? {
-        switch k {
-        case .pipePipe: 1
-        case .ampAmp: 2
-        case .pipe: 3
-        case .caret: 4
-        case .amp: 5
-        case .eqEq, .bangEq: 6
-        case .lt, .gt, .le, .ge: 7
-        case .shl, .shr: 8
-        case .plus, .minus: 9
-        case .star, .slash, .percent: 10
-        default: nil
-        }
+        let p = CParser.precedence(k)
+        return p == 0 ? nil : p
     }
 
     /// Returns nil on a syntax error, `.some(nil)` for unknown, `.some(v)` for a value.

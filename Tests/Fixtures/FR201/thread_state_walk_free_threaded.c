@@ -1,23 +1,6 @@
-/* Walks over the interpreter's thread-state list (yappi's and ddtrace's pre-3.11 shape). Reading
- * another thread's frame through its state is a use-after-free whatever the build; only following
- * the list itself (`ts->next`, thread ids) is safe while the GIL is held, because thread states are
- * unlinked by threads holding the GIL. This module declares Py_MOD_GIL_NOT_USED: there even the list walk races with thread exit. */
+/* The thread-id walk of thread_state_walk.c in a module that declares Py_MOD_GIL_NOT_USED: with
+ * no GIL to order thread exit against the walk, even following `ts->next` can read a freed state. */
 #include <Python.h>
-
-static PyObject *
-deepest_frames(PyObject *module, PyObject *unused)
-{
-    long depth = 0;
-    PyInterpreterState *interp = PyInterpreterState_Get();
-    for (PyThreadState *ts = PyInterpreterState_ThreadHead(interp); ts != NULL; ts = PyThreadState_Next(ts)) { // expect: FR201 {{reads other threads' thread states and frames}}
-        PyFrameObject *f = PyThreadState_GetFrame(ts);
-        while (f != NULL) {
-            depth++;
-            f = f->f_back;                                           // expect-note: FR201 {{f->f_back}}
-        }
-    }
-    return PyLong_FromLong(depth);
-}
 
 static PyObject *
 thread_ids(PyObject *module, PyObject *unused)
@@ -40,7 +23,6 @@ thread_ids(PyObject *module, PyObject *unused)
 }
 
 static PyMethodDef methods[] = {
-    {"deepest_frames", deepest_frames, METH_NOARGS, NULL},
     {"thread_ids", thread_ids, METH_NOARGS, NULL},
     {NULL}
 };
