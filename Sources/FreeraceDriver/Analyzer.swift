@@ -124,23 +124,7 @@ public enum Analyzer {
 
     /// Whether a source declares that its module runs without the GIL (a byte scan).
     static func declaresFreeThreading(_ bytes: [UInt8]) -> Bool {
-        let needles: [[UInt8]] = ["Py_MOD_GIL_NOT_USED", "PyUnstable_Module_SetGIL", "freethreading_compatible"].map { Array($0.utf8) }
-        return bytes.withUnsafeBufferPointer { b in
-            needles.contains { n in
-                guard b.count >= n.count else { return false }
-                var i = 0
-                let last = b.count - n.count
-                while i <= last {
-                    if b[i] == n[0] {
-                        var k = 1
-                        while k < n.count, b[i + k] == n[k] { k += 1 }
-                        if k == n.count { return true }
-                    }
-                    i += 1
-                }
-                return false
-            }
-        }
+        ByteCursor.containsAny(bytes, ["Py_MOD_GIL_NOT_USED", "PyUnstable_Module_SetGIL", "freethreading_compatible"])
     }
 
     /// The whole pipeline: files → facts → one program per project → rules → sorted findings.

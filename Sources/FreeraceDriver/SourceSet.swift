@@ -158,26 +158,7 @@ public enum SourceLoader {
 
     /// A `.h` header written in C++ (templates, namespaces, `std::`) is read as C++.
     static func looksLikeCpp(_ bytes: [UInt8]) -> Bool {
-        let needles: [[UInt8]] = ["\nnamespace ", "template <", "template<", "std::", "\npublic:", "\nclass "].map { Array($0.utf8) }
-        return bytes.withUnsafeBufferPointer { b in
-            needles.contains { contains(b, $0) }
-        }
-    }
-
-    private static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
-        let n = needle.count
-        guard hay.count >= n, let first = needle.first else { return false }
-        var i = 0
-        let last = hay.count - n
-        while i <= last {
-            if hay[i] == first {
-                var k = 1
-                while k < n, hay[i + k] == needle[k] { k += 1 }
-                if k == n { return true }
-            }
-            i += 1
-        }
-        return false
+        ByteCursor.containsAny(bytes, ["\nnamespace ", "template <", "template<", "std::", "\npublic:", "\nclass "])
     }
 
     static func isBinary(_ bytes: [UInt8]) -> Bool {

@@ -1,25 +1,11 @@
 import Foundation
+import FreeraceSyntax
 /// Reads `freerace: ignore[CODES] reason` and `freerace: ignore-file[CODES] reason` comments.
 public enum Suppressions {
-    /// Whether `text` contains the ASCII `needle` (byte comparison, no locale or Unicode rules).
+    /// Whether `text` contains the ASCII `needle`.
     static func mentions(_ text: String, _ needle: StaticString) -> Bool {
         var text = text
-        return text.withUTF8 { hay in
-            needle.withUTF8Buffer { n in
-                guard let first = n.first, hay.count >= n.count else { return false }
-                var i = 0
-                let last = hay.count - n.count
-                while i <= last {
-                    if hay[i] == first {
-                        var k = 1
-                        while k < n.count, hay[i + k] == n[k] { k += 1 }
-                        if k == n.count { return true }
-                    }
-                    i += 1
-                }
-                return false
-            }
-        }
+        return text.withUTF8 { hay in needle.withUTF8Buffer { ByteCursor.contains(hay, $0) } }
     }
 
     /// `comments`: (line, comment text, whether the comment is the first thing on its line).

@@ -75,3 +75,35 @@ public enum ASCII {
         b == 0x20 || b == 0x09 || b == 0x0C || b == 0x0B || b == 0x0D
     }
 }
+
+extension ByteCursor {
+    /// Whether `hay` contains the bytes of `needle` (plain byte comparison: no locale, no Unicode
+    /// rules). The quick pre-filter used before any parsing: suppression comments, free-threading
+    /// declarations, C++ markers.
+    public static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
+        let n = needle.count
+        guard n > 0, hay.count >= n else { return false }
+        let first = needle[0]
+        var i = 0
+        let last = hay.count - n
+        while i <= last {
+            if hay[i] == first {
+                var k = 1
+                while k < n, hay[i + k] == needle[k] { k += 1 }
+                if k == n { return true }
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// Whether `bytes` contains any of `needles`.
+    public static func containsAny(_ bytes: [UInt8], _ needles: [String]) -> Bool {
+        bytes.withUnsafeBufferPointer { hay in
+            needles.contains { needle in
+                var needle = needle
+                return needle.withUTF8 { contains(hay, $0) }
+            }
+        }
+    }
+}

@@ -252,6 +252,20 @@ enum RoundTrip {
     ]
 }
 
+@Suite struct ByteSearchTests {
+    @Test("byte search finds needles at both ends and never reads past the hay")
+    func byteSearch() {
+        let hay = Array("Py_mod_gil, Py_MOD_GIL_NOT_USED".utf8)
+        #expect(ByteCursor.containsAny(hay, ["Py_MOD_GIL_NOT_USED"]))           // at the end
+        #expect(ByteCursor.containsAny(hay, ["Py_mod"]))                        // at the start
+        #expect(!ByteCursor.containsAny(hay, ["Py_MOD_GIL_NOT_USED_"]))         // one byte longer
+        #expect(!ByteCursor.containsAny(hay, ["py_mod_gil"]))                   // bytes, not case-folded
+        #expect(!ByteCursor.containsAny(hay, [""]))
+        #expect(!ByteCursor.containsAny([], ["x"]))
+        #expect(ByteCursor.containsAny([0xFF, 0xFE, 0x41], ["A"]))              // invalid UTF-8 around it
+    }
+}
+
 @Suite struct SyntaxRoundTripTests {
     @Test("lexer round-trips repository C/C++ files", arguments: RoundTrip.repositoryFiles)
     func repositoryFile(_ rel: String) throws {
