@@ -1,5 +1,6 @@
 import Foundation
 import FreeraceModel
+import FreeraceReport
 import FreeracePython
 import FreeraceRules
 import FreeraceSyntax
@@ -22,14 +23,20 @@ public struct AnalysisOptions: Sendable {
 public struct AnalysisResult: Sendable {
     public var findings: [Finding]
     public var warnings: [FileWarning]
-    /// One program per project (see `Analyzer.projects`).
-    public var programs: [Program]
+    /// The Python modules found, with whether the free-threading rules applied and why.
+    /// (Programs themselves are dropped as soon as their rules have run: they hold most of a
+    /// run's memory.)
+    public var modules: [Report.ModuleStatus]
+    /// How many programs (projects) were analyzed.
+    public var projectCount: Int
     public var filesAnalyzed: Int
     public var bytesAnalyzed: Int
     public var suppressions: [String: [Suppression]]
     public var elapsed: Double
     /// Wall seconds of the phases: reading + parsing + facts, then programs + rules.
     public var phaseSeconds: (facts: Double, rules: Double) = (0, 0)
+    /// Peak resident memory (MB) when the facts phase ended; 0 where unknown.
+    public var peakAfterFactsMB = 0
 }
 
 public enum Analyzer {
@@ -42,15 +49,18 @@ public enum Analyzer {
     public static func facts(_ options: AnalysisOptions, set: SourceSet)
         -> (facts: [FileFacts], warnings: [FileWarning], bytes: Int) {
         let files = set.files
-        let loaded = parallelMap(count: files.count, jobs: options.jobs) { i -> SourceLoader.Outcome in
-            SourceLoader.load(path: files[i].path, language: files[i].language)
-        }
         let roots = projectRoots(files.map(\.path))
+        // Files are read twice rather than all held at once: a first byte scan for free-threading
+        // declarations (auto target), then each file is read again right before it is parsed, so
+        // the run never keeps the whole corpus in memory next to its facts.
+        @Sendable func load(_ i: Int) -> SourceLoader.Outcome { SourceLoader.load(path: files[i].path, language: files[i].language) }
         var freeThreadedProjects = Set<String>()
         if options.target == .auto {
-            for (i, o) in loaded.enumerated() {
-                if case .source(let src) = o, declaresFreeThreading(src.bytes) { freeThreadedProjects.insert(roots[i]) }
+            let declares = parallelMap(count: files.count, jobs: options.jobs) { i -> Bool in
+                if case .source(let src) = load(i) { return declaresFreeThreading(src.bytes) }
+                return false
             }
+            for i in files.indices where declares[i] { freeThreadedProjects.insert(roots[i]) }
         }
         // Headers first: their macros (lock wrappers, places) serve the sources of their project.
         let isHeader = files.map { f in
@@ -61,7 +71,7 @@ public enum Analyzer {
         let ft = freeThreadedProjects
         let headerResults = parallelMap(count: headerIndices.count, jobs: options.jobs) { k -> (FileFacts?, FileWarning?, Int) in
             let i = headerIndices[k]
-            return extractLoaded(loaded[i], options: options, freeThreaded: ft.contains(roots[i]), macros: ProjectMacros())
+            return extractLoaded(load(i), options: options, freeThreaded: ft.contains(roots[i]), macros: ProjectMacros())
         }
         var macros: [String: ProjectMacros] = [:]
         for (k, r) in headerResults.enumerated() {
@@ -70,7 +80,7 @@ public enum Analyzer {
         let projectMacros = macros
         let otherResults = parallelMap(count: otherIndices.count, jobs: options.jobs) { k -> (FileFacts?, FileWarning?, Int) in
             let i = otherIndices[k]
-            return extractLoaded(loaded[i], options: options, freeThreaded: ft.contains(roots[i]),
+            return extractLoaded(load(i), options: options, freeThreaded: ft.contains(roots[i]),
                                  macros: projectMacros[roots[i]] ?? ProjectMacros())
         }
         // back in file order
@@ -131,24 +141,38 @@ public enum Analyzer {
     public static func run(_ options: AnalysisOptions, rules: [any Rule] = RuleRegistry.all) -> AnalysisResult {
         let start = Date()
         let set = SourceSet(paths: options.paths, exclude: options.exclude)
-        let (facts, warnings, bytes) = Self.facts(options, set: set)
+        // the facts are handed to their programs one project at a time and go with them
+        let (pending, sizes, sups, filesAnalyzed, warnings, bytes) = { () -> (Handoff<[FileFacts]>, [Int], [String: [Suppression]], Int, [FileWarning], Int) in
+            let (facts, warnings, bytes) = Self.facts(options, set: set)
+            var sups: [String: [Suppression]] = [:]
+            for f in facts where !f.suppressions.isEmpty { sups[f.path] = f.suppressions }
+            let groups = projects(facts)
+            let sizes = groups.map { g in g.reduce(0) { $0 + $1.functions.count } }
+            return (Handoff(groups), sizes, sups, facts.count, warnings, bytes)
+        }()
         let factsDone = Date()
-        let groups = projects(facts)
+        let peakAfterFacts = peakRSSMegabytes()
         // Each program's rules run on one worker thread with a large stack (summaries recurse
-        // along call chains); projects run in parallel.
-        let perProject = parallelMap(count: groups.count, jobs: options.jobs) { i -> (Program, [Finding]) in
-            let program = Program(files: groups[i], target: options.target)
+        // along call chains); projects run in parallel, smallest first, so that by the time the
+        // largest is analyzed the facts of the others are already freed.
+        let order = sizes.indices.sorted { (sizes[$0], $0) < (sizes[$1], $1) }
+        let perProject = parallelMap(count: order.count, jobs: options.jobs) { k -> (Int, [Report.ModuleStatus], [Finding]) in
+            let i = order[k]
+            let program = Program(files: pending.take(i), target: options.target)
             let ctx = RuleContext(program: program)
             var all: [Finding] = []
             for r in rules { all.append(contentsOf: r.check(ctx)) }
-            return (program, all)
-        }
-        var sups: [String: [Suppression]] = [:]
-        for f in facts where !f.suppressions.isEmpty { sups[f.path] = f.suppressions }
-        var result = AnalysisResult(findings: sortFindings(perProject.flatMap(\.1)), warnings: warnings,
-                              programs: perProject.map(\.0),
-                              filesAnalyzed: facts.count, bytesAnalyzed: bytes, suppressions: sups,
+            let modules = program.modules.map { m in
+                let ft = program.freeThreading(file: m.file)
+                return Report.ModuleStatus(module: m.name, file: m.file, freeThreadingRules: ft.applies, reason: ft.reason)
+            }
+            return (i, modules, all)
+        }.sorted { $0.0 < $1.0 }
+        var result = AnalysisResult(findings: sortFindings(perProject.flatMap(\.2)), warnings: warnings,
+                              modules: perProject.flatMap(\.1), projectCount: order.count,
+                              filesAnalyzed: filesAnalyzed, bytesAnalyzed: bytes, suppressions: sups,
                               elapsed: Date().timeIntervalSince(start))
+        result.peakAfterFactsMB = peakAfterFacts
         result.phaseSeconds = (factsDone.timeIntervalSince(start), Date().timeIntervalSince(factsDone))
         return result
     }

@@ -119,9 +119,9 @@ public struct CheckCommand: Sendable {
         let result = Analyzer.run(opts)
         if timings {
             let mb = Double(result.bytesAnalyzed) / 1e6
-            let line = String(format: "timings: %.2f MB in %d files; read+parse+facts %.2f s, programs+rules %.2f s (%d projects), total %.2f s; peak RSS %d MB\n",
-                              mb, result.filesAnalyzed, result.phaseSeconds.facts, result.phaseSeconds.rules,
-                              result.programs.count, result.elapsed, peakRSSMegabytes())
+            let line = String(format: "timings: %.2f MB in %d files; read+parse+facts %.2f s (peak RSS %d MB), programs+rules %.2f s (%d projects), total %.2f s; peak RSS %d MB\n",
+                              mb, result.filesAnalyzed, result.phaseSeconds.facts, result.peakAfterFactsMB,
+                              result.phaseSeconds.rules, result.projectCount, result.elapsed, peakRSSMegabytes())
             FileHandle.standardError.write(Data(line.utf8))
         }
         let filter = FindingFilter(select: selectCodes, ignore: ignoreCodes, baselineIDs: baselineIDs)
@@ -133,7 +133,7 @@ public struct CheckCommand: Sendable {
         }
         let report = Report(
             findings: outcome.kept, filesAnalyzed: result.filesAnalyzed, bytesAnalyzed: result.bytesAnalyzed,
-            elapsedSeconds: result.elapsed, warnings: result.warnings, modules: result.programs.flatMap(moduleStatuses),
+            elapsedSeconds: result.elapsed, warnings: result.warnings, modules: result.modules,
             target: t.rawValue, suppressed: outcome.suppressed, baselined: outcome.baselined,
             unusedSuppressions: reportUnusedSuppressions
                 ? outcome.unusedSuppressions.map { "\($0.0):\($0.1.line)" } : [])
@@ -156,13 +156,6 @@ public struct CheckCommand: Sendable {
             stdout(text)
         }
         return outcome.kept.isEmpty || exitZero ? 0 : 1
-    }
-
-    func moduleStatuses(_ p: Program) -> [Report.ModuleStatus] {
-        p.modules.map { m in
-            let ft = p.freeThreading(file: m.file)
-            return Report.ModuleStatus(module: m.name, file: m.file, freeThreadingRules: ft.applies, reason: ft.reason)
-        }
     }
 }
 

@@ -41,6 +41,20 @@ private func startThread(stackBytes: Int, _ body: @escaping () -> Void) -> pthre
     return tid
 }
 
+/// Values handed out once each, by index: a worker takes its input and the box forgets it, so
+/// the input's memory goes as soon as the worker is done with it.
+final class Handoff<T: Sendable>: Sendable {
+    private let slots: Mutex<[T?]>
+    init(_ values: [T]) { slots = Mutex(values.map { Optional($0) }) }
+    func take(_ i: Int) -> T {
+        slots.withLock { s in
+            let v = s[i]!
+            s[i] = nil
+            return v
+        }
+    }
+}
+
 /// Runs `work` for each index on `jobs` threads with large stacks, returning results in index order.
 public func parallelMap<T: Sendable>(count: Int, jobs: Int, _ work: @escaping @Sendable (Int) -> T) -> [T] {
     if count == 0 { return [] }

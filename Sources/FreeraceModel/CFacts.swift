@@ -182,7 +182,7 @@ struct Extractor {
         for c in tree.children(n) {
             switch tree[c].kind {
             case .functionDef:
-                if let f = functionFacts(c) { facts.functions.append(f) }
+                if var f = functionFacts(c) { f.compact(); facts.functions.append(f) }
             case .declaration:
                 declaration(c, global: true)
             case .linkageSpec, .namespaceDecl:

@@ -161,7 +161,8 @@ struct PyExtractor {
         let qualified = className.map { "\($0).\(fn.name)" } ?? fn.name
         // the walker holds a copy of this extractor: it must be gone before `facts` grows, or
         // every append copies the whole function list (quadratic in functions per file)
-        let (function, targets) = walk(fn, qualified: qualified, className: className)
+        var (function, targets) = walk(fn, qualified: qualified, className: className)
+        function.compact()
         facts.functions.append(function)
         facts.threadTargets.append(contentsOf: targets)
         // nested functions and classes
