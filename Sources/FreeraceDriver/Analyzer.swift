@@ -57,7 +57,7 @@ public enum Analyzer {
         var freeThreadedProjects = Set<String>()
         if options.target == .auto {
             let declares = parallelMap(count: files.count, jobs: options.jobs) { i -> Bool in
-                if case .source(let src) = load(i) { return declaresFreeThreading(src.bytes) }
+                if case .success(let bytes) = SourceLoader.readBytes(path: files[i].path) { return declaresFreeThreading(bytes) }
                 return false
             }
             for i in files.indices where declares[i] { freeThreadedProjects.insert(roots[i]) }

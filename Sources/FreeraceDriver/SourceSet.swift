@@ -113,22 +113,34 @@ public enum SourceLoader {
     }
 
     public static func load(path: String, language: Language) -> Outcome {
+        switch readBytes(path: path) {
+        case .failure(let w):
+            return .skipped(w)
+        case .success(let bytes):
+            var lang = language
+            if lang == .c, path.hasSuffix(".h"), looksLikeCpp(bytes) { lang = .cpp }
+            return .source(SourceFile(path: path, language: lang, bytes: bytes))
+        }
+    }
+
+    /// The bytes of a regular, non-binary file within the size limit, or why it is skipped.
+    public static func readBytes(path: String) -> Result<[UInt8], FileWarning> {
         // Non-blocking open and a check on the opened descriptor: a FIFO or device named as a
         // source must not block the run, and nothing larger than the limit is read into memory.
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            return .skipped(FileWarning(path: path, message: "cannot open file: \(errnoText())"))
+            return .failure(FileWarning(path: path, message: "cannot open file: \(errnoText())"))
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
-            return .skipped(FileWarning(path: path, message: "cannot read file: \(errnoText())"))
+            return .failure(FileWarning(path: path, message: "cannot read file: \(errnoText())"))
         }
         guard st.st_mode & S_IFMT == S_IFREG else {
-            return .skipped(FileWarning(path: path, message: "not a regular file (FIFO, device or socket); skipped"))
+            return .failure(FileWarning(path: path, message: "not a regular file (FIFO, device or socket); skipped"))
         }
         if Int(st.st_size) > maxBytes {
-            return .skipped(FileWarning(path: path, message: "file is larger than \(maxBytes >> 20) MB; skipped"))
+            return .failure(FileWarning(path: path, message: "file is larger than \(maxBytes >> 20) MB; skipped"))
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(st.st_size))
@@ -137,21 +149,19 @@ public enum SourceLoader {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                return .skipped(FileWarning(path: path, message: "cannot read file: \(errnoText())"))
+                return .failure(FileWarning(path: path, message: "cannot read file: \(errnoText())"))
             }
             if n == 0 { break }
             bytes.append(contentsOf: chunk[0..<n])
             // files whose size stat does not report (/proc) are still bounded
             if bytes.count > maxBytes {
-                return .skipped(FileWarning(path: path, message: "file is larger than \(maxBytes >> 20) MB; skipped"))
+                return .failure(FileWarning(path: path, message: "file is larger than \(maxBytes >> 20) MB; skipped"))
             }
         }
         if isBinary(bytes) {
-            return .skipped(FileWarning(path: path, message: "binary file (NUL bytes); skipped"))
+            return .failure(FileWarning(path: path, message: "binary file (NUL bytes); skipped"))
         }
-        var lang = language
-        if lang == .c, path.hasSuffix(".h"), looksLikeCpp(bytes) { lang = .cpp }
-        return .source(SourceFile(path: path, language: lang, bytes: bytes))
+        return .success(bytes)
     }
 
     static func errnoText() -> String { String(cString: strerror(errno)) }

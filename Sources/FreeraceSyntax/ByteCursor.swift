@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The one type in freerace that touches raw memory: a read position over a file's bytes.
 /// Every read is bounds-checked against `end`, so reading past the end yields 0 and never traps.
 public struct ByteCursor {
@@ -82,17 +88,15 @@ extension ByteCursor {
     /// declarations, C++ markers.
     public static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = needle.count
-        guard n > 0, hay.count >= n else { return false }
-        let first = needle[0]
-        var i = 0
+        guard n > 0, hay.count >= n, let h = hay.baseAddress, let nb = needle.baseAddress else { return false }
+        // memchr finds candidates for the first byte (vectorized in libc), memcmp confirms
         let last = hay.count - n
+        var i = 0
         while i <= last {
-            if hay[i] == first {
-                var k = 1
-                while k < n, hay[i + k] == needle[k] { k += 1 }
-                if k == n { return true }
-            }
-            i += 1
+            guard let hit = memchr(h + i, Int32(nb[0]), last - i + 1) else { return false }
+            let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - h
+            if memcmp(h + at, nb, n) == 0 { return true }
+            i = at + 1
         }
         return false
     }

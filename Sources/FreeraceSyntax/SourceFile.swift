@@ -110,7 +110,7 @@ public struct SourceFile: Sendable {
 }
 
 /// A problem with one input that did not stop the run.
-public struct FileWarning: Sendable, Hashable, Codable {
+public struct FileWarning: Error, Sendable, Hashable, Codable {
     public var path: String
     public var message: String
     public init(path: String, message: String) {
