@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 /// The languages freerace reads, chosen by file extension.
 public enum Language: String, Sendable, CaseIterable, Codable, Comparable {
     case c, cpp, cython, python
@@ -59,11 +64,14 @@ public struct SourceFile: Sendable {
         var starts: [Int32] = [0]
         starts.reserveCapacity(bytes.count / 32 + 1)
         bytes.withUnsafeBufferPointer { buf in
+            // memchr jumps from newline to newline (vectorized in libc)
+            guard let base = buf.baseAddress else { return }
             var i = 0
             let n = buf.count
-            while i < n {
-                if buf[i] == 0x0A { starts.append(Int32(i + 1)) }
-                i += 1
+            while i < n, let hit = memchr(base + i, 0x0A, n - i) {
+                let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                starts.append(Int32(truncatingIfNeeded: at + 1))
+                i = at + 1
             }
         }
         self.lineStarts = starts
