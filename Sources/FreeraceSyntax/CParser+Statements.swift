@@ -293,7 +293,9 @@ extension CParser {
         if k.isDeclSpecifierKeyword { return true }
         if cpp, k == .colonColon { return cppDeclarationAhead(from: pos + 1) }
         guard k == .identifier else { return false }
-        if let mac = macro(pos) { return mac.role == .typeWrapper || mac.role == .annotation }
+        if let mac = macro(pos) {
+            return mac.role == .typeWrapper || mac.role == .annotation || mac.role == .threadLocalStorage
+        }
         let n = kind(1)
         if cpp, n == .colonColon || n == .lt { return cppDeclarationAhead(from: pos) }
         if n == .lParen, isAllCaps(pos) {
@@ -310,6 +312,9 @@ extension CParser {
             if let mac = macro(pos + 1), mac.role != .parameterName && mac.role != .annotation { return false }
             return true
         case .kwConst, .kwVolatile, .kwRestrict:
+            return true
+        case .kwStatic, .kwThreadLocal:
+            // `SOME_MACRO static int x;`: no expression continues with a storage class
             return true
         case .star:
             if isTypeName(pos) { return true }

@@ -61,6 +61,9 @@ public enum CFrontend {
         }
         let result = source.bytes.withUnsafeBufferPointer { buf -> (SyntaxTree, Int32, [ParsedFunction], [Int32]) in
             var p = CParser(tokens: view.tokens, bytes: buf, cpp: cpp)
+            for m in view.macros where m.parameters == nil && CParser.isThreadLocalBody(m.body) {
+                p.threadLocalMacros.insert(fnv1a(m.name))
+            }
             let root = p.parseTranslationUnit()
             return (p.tree, root, p.functions, p.recoveryTokens)
         }
@@ -101,6 +104,7 @@ enum ParserTables {
         for e in MacroCatalogue.entries { d[fnv1a(e.name)] = e }
         return d
     }()
+    static let fileThreadLocal = MacroEntry(name: "", role: .threadLocalStorage, region: nil, source: "this file")
     static let hDefined = fnv1a("defined")
     static let hOffsetof = fnv1a("offsetof")
     static let hVaArg = fnv1a("va_arg")
@@ -122,6 +126,9 @@ struct CParser {
     var depth = 0
     var typedefNames: Set<UInt64> = []
     var localNames: Set<UInt64> = []
+    /// Object-like macros of this file that stand for a thread-local keyword
+    /// (`#define TLS _Thread_local`, `__thread`, `thread_local`, `__declspec(thread)`).
+    var threadLocalMacros: Set<UInt64> = []
     /// How many function bodies enclose the current position.
     var bodyDepth = 0
     static let maxDepth = 400
@@ -169,7 +176,16 @@ struct CParser {
 
     func macro(_ i: Int) -> MacroEntry? {
         guard toks[i].kind == .identifier else { return nil }
-        return ParserTables.macros[hash(i)]
+        let h = hash(i)
+        if let e = ParserTables.macros[h] { return e }
+        if !threadLocalMacros.isEmpty, threadLocalMacros.contains(h) { return ParserTables.fileThreadLocal }
+        return nil
+    }
+
+    /// Whether an object-like macro body is a thread-local storage class.
+    static func isThreadLocalBody(_ body: String) -> Bool {
+        let b = body.filter { !$0.isWhitespace }
+        return ["_Thread_local", "__thread", "thread_local", "__declspec(thread)"].contains(b)
     }
 
     /// Whether the identifier at `i` is a type name: declared by typedef in this file, known from
@@ -808,6 +824,10 @@ struct CParser {
                     case .annotation:
                         advance()
                         if kind == .lParen { skipBalanced() }
+                        continue loop
+                    case .threadLocalStorage:
+                        bits |= SpecifierBits.threadLocal
+                        advance()
                         continue loop
                     case .typeWrapper:
                         advance()

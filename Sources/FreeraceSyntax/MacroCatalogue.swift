@@ -18,6 +18,9 @@ public enum MacroRole: UInt8, Sendable {
     case parameterName
     /// A file-scope declaration macro (`PyDoc_STRVAR(name, "doc")`).
     case declarationMacro
+    /// A storage-class word meaning thread-local (`NPY_TLS`, `_Py_thread_local`): each thread has
+    /// its own copy of the variable, so it is never shared state.
+    case threadLocalStorage
 }
 
 /// The regions freerace tracks: where a lock, critical section, GIL state or stop-the-world holds.
@@ -116,11 +119,13 @@ public enum MacroCatalogue {
         .init(name: "Py_UNUSED", role: .parameterName, region: nil, source: "pymacro.h"),
         .init(name: "NPY_UNUSED", role: .parameterName, region: nil, source: "numpy/npy_common.h"),
         .init(name: "NPY_INLINE", role: .annotation, region: nil, source: "numpy/npy_common.h"),
+        .init(name: "NPY_TLS", role: .threadLocalStorage, region: nil, source: "numpy/npy_common.h"),
+        .init(name: "_Py_thread_local", role: .threadLocalStorage, region: nil, source: "pyport.h"),
+        .init(name: "_Py_THREAD_LOCAL", role: .threadLocalStorage, region: nil, source: "internal/pycore_tls.h"),
         .init(name: "NPY_FINLINE", role: .annotation, region: nil, source: "numpy/npy_common.h"),
         .init(name: "NPY_NOINLINE", role: .annotation, region: nil, source: "numpy/npy_common.h"),
         .init(name: "NPY_NO_EXPORT", role: .annotation, region: nil, source: "numpy/npy_common.h"),
         .init(name: "NPY_VISIBILITY_HIDDEN", role: .annotation, region: nil, source: "numpy/npy_common.h"),
-        .init(name: "NPY_TLS", role: .annotation, region: nil, source: "numpy/npy_common.h"),
         .init(name: "NPY_GCC_OPT_3", role: .annotation, region: nil, source: "numpy/npy_common.h"),
         .init(name: "NPY_GCC_UNROLL_LOOPS", role: .annotation, region: nil, source: "numpy/npy_common.h"),
         .init(name: "NPY_GCC_NONNULL", role: .annotation, region: nil, source: "numpy/npy_common.h"),

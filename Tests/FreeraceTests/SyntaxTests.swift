@@ -266,6 +266,15 @@ enum RoundTrip {
     }
 }
 
+@Suite struct MacroCatalogueTests {
+    @Test("each catalogue macro is listed once (a second row would silently override the first)")
+    func uniqueNames() {
+        var seen: [String: Int] = [:]
+        for e in MacroCatalogue.entries { seen[e.name, default: 0] += 1 }
+        #expect(seen.filter { $0.value > 1 }.keys.sorted() == [])
+    }
+}
+
 @Suite struct SyntaxRoundTripTests {
     @Test("lexer round-trips repository C/C++ files", arguments: RoundTrip.repositoryFiles)
     func repositoryFile(_ rel: String) throws {
