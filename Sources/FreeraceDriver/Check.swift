@@ -128,7 +128,7 @@ public struct CheckCommand: Sendable {
         let outcome = filter.apply(result.findings, suppressions: result.suppressions)
         if let w = writeBaseline {
             do { try Baseline.write(outcome.kept, path: w) } catch {
-                throw UsageError("cannot write baseline \(w): \(error.localizedDescription)")
+                throw UsageError("cannot write baseline \(w): \(writeProblem(w, error))")
             }
         }
         let report = Report(
@@ -150,13 +150,27 @@ public struct CheckCommand: Sendable {
         }
         if let o = output {
             do { try text.write(toFile: o, atomically: true, encoding: .utf8) } catch {
-                throw UsageError("cannot write \(o): \(error.localizedDescription)")
+                throw UsageError("cannot write \(o): \(writeProblem(o, error))")
             }
         } else {
             stdout(text)
         }
-        return outcome.kept.isEmpty || exitZero ? 0 : 1
+        // writing a baseline records the findings: that run succeeded
+        return outcome.kept.isEmpty || exitZero || writeBaseline != nil ? 0 : 1
     }
+}
+
+/// Why a file cannot be written, in words that name the cause (Foundation's own message only
+/// says "the file doesn't exist" for a missing directory).
+func writeProblem(_ path: String, _ error: any Error) -> String {
+    let fm = FileManager.default
+    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    var isDir: ObjCBool = false
+    if !fm.fileExists(atPath: dir, isDirectory: &isDir) { return "directory \(dir) does not exist" }
+    if !isDir.boolValue { return "\(dir) is not a directory" }
+    if fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue { return "it is a directory" }
+    if !fm.isWritableFile(atPath: dir) { return "no permission to write in \(dir)" }
+    return error.localizedDescription
 }
 
 /// Peak resident set size of this process (VmHWM), in MB; 0 where /proc is missing.

@@ -27,12 +27,22 @@ public struct SourceSet: Sendable {
             if isDir.boolValue {
                 walk(path, fm: fm, seen: &seen, exclude: exclude)
             } else if let lang = Language.of(path: path) {
-                if seen.insert(path).inserted { files.append((path, lang)) }
+                if seen.insert(Self.identity(path)).inserted { files.append((path, lang)) }
             } else {
                 warnings.append(FileWarning(path: path, message: "not a C, C++, Cython or Python file; skipped"))
             }
         }
         files.sort { $0.path < $1.path }
+        if files.isEmpty, missing.count < paths.count {
+            let looked = paths.filter { !missing.contains($0) }.joined(separator: ", ")
+            warnings.append(FileWarning(path: looked, message: "no C, C++, Cython or Python files found"))
+        }
+    }
+
+    /// One key per file however its path was spelled (`ex/a.c`, `./ex/a.c`, `/abs/ex/a.c`,
+    /// `ex/sub/../a.c`): overlapping arguments must not analyze (and report) a file twice.
+    static func identity(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
     private mutating func walk(_ root: String, fm: FileManager, seen: inout Set<String>, exclude: [String]) {
@@ -63,7 +73,7 @@ public struct SourceSet: Sendable {
                     if Self.skippedDirectories.contains(name) || name.hasPrefix(".build") { continue }
                     stack.append(full)
                 } else if type == .typeRegular, let lang = Language.of(path: name) {
-                    if seen.insert(full).inserted { files.append((full, lang)) }
+                    if seen.insert(Self.identity(full)).inserted { files.append((full, lang)) }
                 }
             }
         }

@@ -116,7 +116,7 @@ public enum Renderer {
         tail += " in \(r.filesAnalyzed) file\(r.filesAnalyzed == 1 ? "" : "s")"
         if r.suppressed > 0 { tail += "; \(r.suppressed) suppressed" }
         if r.baselined > 0 { tail += "; \(r.baselined) in baseline" }
-        tail += String(format: " (%.2fs)", r.elapsedSeconds)
+        // no elapsed time here: the same code gives byte-identical text (`--timings` has the time)
         out += tail + ".\n"
         return out
     }
@@ -192,10 +192,17 @@ public enum Renderer {
     // MARK: SARIF 2.1.0
 
     public static func sarif(_ r: Report, rules: [any Rule]) -> String {
+        // files under the directory freerace ran in are named relative to it (%SRCROOT%), however
+        // they were spelled on the command line; others by absolute file URI
+        let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
+        let rootPrefix = root.hasSuffix("/") ? root : root + "/"
         func physical(_ l: Location) -> [String: Any] {
-            let artifact: [String: Any] = l.path.hasPrefix("/")
-                ? ["uri": URL(fileURLWithPath: l.path).absoluteString]
-                : ["uri": l.path, "uriBaseId": "%SRCROOT%"]
+            let abs = URL(fileURLWithPath: l.path).standardizedFileURL
+            let artifact: [String: Any] = abs.path.hasPrefix(rootPrefix)
+                ? ["uri": String(abs.path.dropFirst(rootPrefix.count))
+                    .addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? l.path,
+                   "uriBaseId": "%SRCROOT%"]
+                : ["uri": abs.absoluteString]
             return ["artifactLocation": artifact,
                     "region": ["startLine": l.line, "startColumn": l.column]]
         }
@@ -208,7 +215,7 @@ public enum Renderer {
                 "fullDescription": ["text": rule.doc.whatItDoes],
                 "help": ["text": rule.doc.useInstead, "markdown": RuleDocs.markdown(rule)],
                 "helpUri": "https://github.com/freerace/freerace/blob/main/docs/rules/\(rule.code).md",
-                "defaultConfiguration": ["level": "warning"],
+                "defaultConfiguration": ["level": rule.defaultSeverity == .error ? "error" : "warning"],
                 "properties": ["precision": "high", "tags": ["concurrency", "memory-safety"], "maturity": rule.maturity.rawValue],
             ]
         }

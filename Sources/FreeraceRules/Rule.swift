@@ -31,10 +31,14 @@ public protocol Rule: Sendable {
     var maturity: Maturity { get }
     var languages: [Language] { get }
     var doc: RuleDoc { get }
+    /// The severity of most of its findings (SARIF's default level); a finding may differ.
+    var defaultSeverity: Severity { get }
     func check(_ context: RuleContext) -> [Finding]
 }
 
 extension Rule {
+    public var defaultSeverity: Severity { .warning }
+
     /// A finding of this rule with its metadata filled in.
     func finding(message: String, function: String, location: Location, notes: [Note], why: String, help: String,
                  key: String, severity: Severity = .warning, repro: ReproHint? = nil) -> Finding {

@@ -8,6 +8,7 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
     public let code = "FR101"
     public let name = "exec-memory-unmapped-while-running"
     public let summary = "Executable memory is unmapped or freed while other threads may be executing in it"
+    public var defaultSeverity: Severity { .error }
     public let maturity = Maturity.preview
     public let languages: [Language] = [.c, .cpp]
     public let doc = RuleDoc(
