@@ -17,6 +17,19 @@ struct RuleDocsTests {
         }
     }
 
+    /// A `\` line continuation followed by a line without one leaves a run of spaces in the prose.
+    @Test func proseHasNoStrayRunsOfSpaces() {
+        for r in RuleRegistry.all {
+            for (field, text) in [("what", r.doc.whatItDoes), ("why", r.doc.whyIsThisBad), ("limitations", r.doc.knownLimitations)] {
+                for line in text.split(separator: "\n") {
+                    let body = line.drop { $0 == " " }
+                    #expect(!body.contains("   "), "\(r.code) \(field): \(line)")
+                }
+            }
+            #expect(!r.summary.contains("  "), "\(r.code) summary")
+        }
+    }
+
     @Test func everyRuleIsDocumented() {
         for r in RuleRegistry.all {
             #expect(r.code.hasPrefix("FR") && r.code.count == 5)

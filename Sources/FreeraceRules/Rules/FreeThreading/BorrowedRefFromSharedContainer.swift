@@ -31,14 +31,17 @@ public struct BorrowedRefFromSharedContainer: Rule {
         useInstead: """
             Use the strong-reference API and release it: `PyList_GetItemRef`, `PyDict_GetItemRef`, \
             `PyDict_GetItemStringRef`, `PyDict_SetDefaultRef`, `PyWeakref_GetRef`, \
-            `PyImport_AddModuleRef`, `PyCell_Get` (3.13+; `pythoncapi_compat.h` backports them). For \
-            `PyDict_Next`, hold `Py_BEGIN_CRITICAL_SECTION(dict)` around the loop.
+            `PyImport_AddModuleRef` (3.13+; `pythoncapi_compat.h` backports them), and `PyCell_Get` \
+            instead of `PyCell_GET`. For `PyDict_Next`, hold `Py_BEGIN_CRITICAL_SECTION(dict)` around \
+            the loop.
             """,
         knownLimitations: """
             A container is local when it was created in the same function (`PyList_New`, `PyDict_New`, \
             `PyDict_Copy`) and not yet published; containers returned by arbitrary calls are assumed \
             unshared. A critical section held by a caller is accepted for any container; suspension of a \
-            critical section by a blocking call between the lookup and the use is not modelled. A line             carrying NumPy's audit marker `// noqa: borrowed-ref OK` (its maintainers reviewed the borrow)             counts as suppressed; `noqa: borrowed-ref - manual fix needed` is still reported.
+            critical section by a blocking call between the lookup and the use is not modelled. A line \
+            carrying NumPy's audit marker `// noqa: borrowed-ref OK` (its maintainers reviewed the borrow) \
+            counts as suppressed; `noqa: borrowed-ref - manual fix needed` is still reported.
             """,
         references: [
             "https://docs.python.org/3/howto/free-threading-extensions.html#borrowed-references",

@@ -38,9 +38,11 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         useInstead: """
             Take the object's critical section at every entry point that reads or writes the buffer, as \
             CPython's own dict does:
+
                 Py_BEGIN_CRITICAL_SECTION(self);
                 result = lookup(self->entries, key);
                 Py_END_CRITICAL_SECTION();
+
             In an iterator, lock the container (`Py_BEGIN_CRITICAL_SECTION(it->table)`). Argument Clinic's \
             `@critical_section` does this for generated wrappers.
             """,

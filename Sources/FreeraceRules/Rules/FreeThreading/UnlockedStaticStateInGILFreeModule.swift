@@ -35,8 +35,9 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
             """,
         useInstead: """
             Initialize the state once, in the module's `Py_mod_exec` slot, ideally in module state \
-            (`PyModule_GetState`); or guard the check-and-set with a `PyMutex` (or `PyOnceFlag`/ \
-            `pthread_once`), or publish with `_Py_atomic_compare_exchange_ptr` and keep the winner.
+            (`PyModule_GetState`); or guard the check-and-set with a `PyMutex` (or run it once with \
+            `pthread_once` / C11 `call_once`); or publish with a C11 atomic compare-exchange \
+            (`atomic_compare_exchange_strong`) and keep the winner.
             """,
         knownLimitations: """
             Only pointer-typed state is checked. Double-checked locking that reads the pointer outside \
@@ -121,7 +122,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         let kind = lazyCheck != nil ? "lazily initializes" : "assigns"
         let message = "`\(fn.name)` \(kind) static `\(display)` without a lock; concurrent calls can race on it in this GIL-free module"
         let why = "\(ft.reason): entry points run concurrently, and `\(display)` is \(lazyCheck != nil ? "checked and set" : "assigned") with no lock, atomic or once-initialization, so two threads can both initialize it (one result is lost or freed) or read it while it is replaced"
-        let help = "initialize `\(display)` once in the module's Py_mod_exec slot (preferably in module state), or guard the check-and-set with a PyMutex (or PyOnceFlag/pthread_once), or publish it with _Py_atomic_compare_exchange_ptr"
+        let help = "initialize `\(display)` once in the module's Py_mod_exec slot (preferably in module state), or guard the check-and-set with a PyMutex (or run it once with pthread_once / call_once), or publish it with a C11 atomic compare-exchange and keep the winner"
         return finding(message: message, function: fn.name, location: ctx.location(step), notes: notes, why: why, help: help,
                        key: "\(root)|\(fn.name)",
                        repro: ReproHint(module: ctx.moduleName(step.function), typeName: nil,

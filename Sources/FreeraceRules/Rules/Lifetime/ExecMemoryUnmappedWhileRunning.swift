@@ -126,7 +126,7 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
         }
         let message = "`\(unmapper)` unmaps executable memory while `\(runner)` may still be running in it on another thread"
         let why = "no lock, reference count, stop-the-world or deferral orders the unmap after the last thread has left the arena: a thread inside `\(runner)`'s call (or returning or unwinding through it) faults once the pages are gone"
-        let help = "keep the arena alive while any thread can be inside it: count its users (e.g. the code objects whose trampolines live in it) and unmap only when the count drops to zero, from a PyCode_AddWatcher PY_CODE_EVENT_DESTROY callback (CPython's fix for gh-143228); stopping the world is not enough, parked threads still return through the region"
+        let help = "keep the arena alive while any thread can be inside it: count its users (e.g. the code objects whose trampolines live in it) and unmap only when the count drops to zero, from a PyCode_AddWatcher PY_CODE_EVENT_DESTROY callback (CPython's fix for gh-143228); stopping the world is not enough: parked threads still return through the region"
         return finding(message: message, function: unmapper, location: ctx.location(event), notes: notes, why: why,
                        help: help, key: key, severity: .error,
                        repro: ReproHint(module: ctx.moduleName(unmapEntry.function), typeName: nil,
