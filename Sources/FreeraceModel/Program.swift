@@ -606,10 +606,12 @@ public struct Program: Sendable {
                 if fx.contains(.installsAnyThreadCallback) {
                     let what = callee.contains("EvalFrame") ? "eval-frame hook" : "callback"
                     add(EntryPoint(function: target, kind: .callback, context: .anyThread, selfType: nil,
-                                   label: "\(what) installed by \(callee)() in `\(fn.name)`", origin: at))
+                                   label: "the \(what) `\(functions[target].name)` (installed by \(callee)() in `\(fn.name)`)",
+                                   origin: at))
                 } else if fx.contains(.startsThread) {
                     add(EntryPoint(function: target, kind: .threadBody, context: .anyThread, selfType: nil,
-                                   label: "thread started by \(callee)() in `\(fn.name)`", origin: at))
+                                   label: "the thread `\(functions[target].name)` (started by \(callee)() in `\(fn.name)`)",
+                                   origin: at))
                 } else if fx.contains(.installsDestroyCallback) {
                     add(EntryPoint(function: target, kind: .destroyCallback, context: .teardown, selfType: nil,
                                    label: "destroy callback registered by \(callee)() in `\(fn.name)`", origin: at))

@@ -30,7 +30,10 @@ extension RuleContext {
             let name = e.label[..<open].trimmingCharacters(in: .whitespaces)
             return "`\(name)` \(e.label[open...])"
         }
-        return "`\(entryName(e))`"
+        let name = entryName(e)
+        // a description that quotes code itself (`the eval-frame hook installed by … in `f``)
+        // reads as prose; wrapping it again would nest backticks
+        return name.contains("`") ? name : "`\(name)`"
     }
 
     /// How a user calls an entry point: `MultiDict.getall()`, `tp_iternext of _itemsiter`.

@@ -470,7 +470,7 @@ typedef struct {
         let w = try #require(p.entries("worker").first)
         #expect(w.kind == .threadBody)
         #expect(w.context == .anyThread)
-        #expect(w.label == "thread started by pthread_create() in `install`")
+        #expect(w.label == "the thread `worker` (started by pthread_create() in `install`)")
         #expect(p.entries("worker2").first?.kind == .threadBody)
         // the thread argument is not the thread body
         #expect(p.entries("not_registered").isEmpty)

@@ -106,7 +106,11 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
         var notes: [Note] = []
         let runner = ctx.program.functions[runEntry.function].name
         if let origin = runEntry.origin {
-            notes.append(Note(location: origin, message: "`\(runner)` is installed as \(runEntry.label.hasPrefix("eval-frame") ? "the eval-frame function" : "a callback") (\(runEntry.label)) and runs on every thread that evaluates Python code", thread: "A"))
+            // the entry's label reads "the eval-frame hook `f` (installed by API() in `g`)"
+            let label = runEntry.label
+            let by = label.range(of: "(installed by ").map { "by " + label[$0.upperBound...].dropLast() } ?? "(\(label))"
+            let role = label.contains("eval-frame hook") ? "the eval-frame function" : "a callback"
+            notes.append(Note(location: origin, message: "`\(runner)` is installed as \(role) \(by) and runs on every thread that evaluates Python code", thread: "A"))
         }
         let callStep = run.chain.last!
         let how = run.chain.count > 1
