@@ -103,20 +103,27 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
             return false
         }
         let lazyCheck = guarded ? Self.readBefore(fn, place: root, pos: step.pos) : nil
+        // thread A's steps first, then thread B's
         var notes: [Note] = []
+        func write(_ when: String) -> String { "\(ctx.chainText(entry: entry, fx.chain)) \(step.what)\(when), \(ctx.lockText(fx.locks))" }
         if let check = lazyCheck {
             notes.append(Note(location: fn.location(check), message: "\(ctx.entryText(entry)) checks `\(display)` here, \(ctx.lockText([]))", thread: "A"))
-            notes.append(Note(location: ctx.location(step), message: "another thread running the same code can pass the same check before this assignment", thread: "A"))
+            notes.append(Note(location: ctx.location(step), message: write(""), thread: "A"))
+            notes.append(Note(location: fn.location(check),
+                              message: "the same code on another thread passes the same check before thread A's assignment", thread: "B"))
+            notes.append(Note(location: ctx.location(step),
+                              message: "and assigns `\(display)` too: one of the two values is lost (leaked, or released while still in use)",
+                              thread: "B"))
+        } else {
+            if let (r, rd) = readers.first(where: { $0.1.chain.last?.function != step.function }) {
+                notes.append(Note(location: ctx.location(rd.chain.last!),
+                                  message: "\(ctx.entryText(r)) reads `\(display)`, \(ctx.lockText(rd.locks))", thread: "A"))
+            }
+            notes.append(Note(location: ctx.location(step), message: write(" meanwhile"), thread: "B"))
         }
-        notes.append(Note(location: ctx.location(step),
-                          message: "\(ctx.chainText(entry: entry, fx.chain)) \(step.what), \(ctx.lockText(fx.locks))",
-                          thread: "B"))
         if !alsoSet.isEmpty {
-            notes.append(Note(location: ctx.location(step), message: "the same code also sets \(ctx.shortList(alsoSet))", thread: "B"))
-        }
-        if let (r, rd) = readers.first(where: { $0.1.chain.last?.function != step.function }) {
-            notes.append(Note(location: ctx.location(rd.chain.last!),
-                              message: "\(ctx.entryText(r)) reads `\(display)` meanwhile, \(ctx.lockText(rd.locks))", thread: "A"))
+            notes.append(Note(location: ctx.location(step), message: "the same code also sets \(ctx.shortList(alsoSet))",
+                              thread: lazyCheck != nil ? "A" : "B"))
         }
         let ft = ctx.freeThreading(step.function)
         let kind = lazyCheck != nil ? "lazily initializes" : "assigns"
