@@ -66,24 +66,40 @@ public struct FileParseHealth: Sendable {
             let env = MacroEnvironment.forAnalysis(language: src.language, target: .auto)
             let parsed = CFrontend.parse(src, env: env)
             h.functions = parsed.functions.count
-            var inFunction = Set<Int32>()
+            // recoveries sorted once; a function's recoveries are one contiguous run of them
+            // (linear in functions + recoveries: a file of 100k stray brackets has 100k recoveries)
+            let recoveries = parsed.recoveryTokens.sorted()
+            var inFunction = [Bool](repeating: false, count: recoveries.count)
+            func excerpt(_ line: Int) -> String {
+                let text = src.lineText(line)
+                let short = text.utf8.count > 160 ? String(text.prefix(160)) + "…" : text
+                return short.trimmingCharacters(in: .whitespaces)
+            }
             for f in parsed.functions {
                 let n = parsed.tree[f.node]
-                let range = n.firstTok...n.lastTok
-                let firstRecovery = parsed.recoveryTokens.first { range.contains($0) }
-                if let r = firstRecovery {
-                    let loc = parsed.location(of: r)
-                    h.recoveredAt.append("\(loc.path):\(loc.line):\(loc.column): \(src.lineText(loc.line).trimmingCharacters(in: .whitespaces))")
+                var lo = 0, hi = recoveries.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if recoveries[mid] < n.firstTok { lo = mid + 1 } else { hi = mid }
+                }
+                var k = lo
+                while k < recoveries.count, recoveries[k] <= n.lastTok {
+                    inFunction[k] = true
+                    k += 1
+                }
+                if k > lo {
+                    let loc = parsed.location(of: recoveries[lo])
+                    h.recoveredAt.append("\(loc.path):\(loc.line):\(loc.column): \(excerpt(loc.line))")
                 } else {
                     h.clean += 1
                 }
-                for r in parsed.recoveryTokens where range.contains(r) { inFunction.insert(r) }
             }
-            let outside = parsed.recoveryTokens.filter { !inFunction.contains($0) }
-            h.fileScopeRecoveries = outside.count
-            for r in outside {
-                let loc = parsed.location(of: r)
-                h.recoveredAt.append("file-scope \(loc.path):\(loc.line):\(loc.column): \(src.lineText(loc.line).trimmingCharacters(in: .whitespaces))")
+            for (k, r) in recoveries.enumerated() where !inFunction[k] {
+                h.fileScopeRecoveries += 1
+                if h.recoveredAt.count < 1000 {
+                    let loc = parsed.location(of: r)
+                    h.recoveredAt.append("file-scope \(loc.path):\(loc.line):\(loc.column): \(excerpt(loc.line))")
+                }
             }
         case .cython, .python:
             let parsed = PythonFrontend.parse(path: src.path, bytes: src.bytes, isCython: src.language == .cython)

@@ -181,7 +181,13 @@ extension PyParser {
         } else {
             left = parseUnary()
         }
+        var links = 0
         while !failed, let (op, prec, width) = binaryOp(), prec >= minPrec {
+            links += 1
+            guard links <= Self.maxChain else {
+                fail("expression too long")
+                return .unknown(here)
+            }
             advance()
             if width == 2 { advance() }
             let right = parseBinary(prec + 1)
@@ -266,9 +272,15 @@ extension PyParser {
     mutating func parsePrimary() -> PyExpr {
         let start = tok
         var e = parseAtom()
+        var links = 0
         while !failed {
             let t = tok
             guard t.kind == .op else { break }
+            links += 1
+            guard links <= Self.maxChain else {
+                fail("expression too long")
+                return .unknown(here)
+            }
             if t.isOp(.dot) {
                 advance()
                 if tok.kind == .name {

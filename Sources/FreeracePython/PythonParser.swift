@@ -22,6 +22,10 @@ struct PyParser {
     /// Guarded expression frames (about four per bracket level: 100 nested brackets). Deep enough for
     /// real code while keeping the recursion within about 150 KB of stack (release; ~2 MB debug).
     static let maxExprDepth = 400
+    /// Longest chain of operators or trailers (`a + a + …`, `a.b.b…`, `f()()…`) one expression
+    /// may have. A chain is parsed in a loop but nests one tree level per link, and everything
+    /// that walks the tree recurses: 300,000 links would overflow any stack.
+    static let maxChain = 5000
     static let maxBlockDepth = 100
     static let maxDiagnostics = 100
 

@@ -1147,7 +1147,7 @@ struct CParser {
         // pointer part
         while !atEOF {
             if kind == .star {
-                pointers += 1
+                if pointers < Int16.max { pointers += 1 }
                 advance()
             } else if cpp, kind == .amp || kind == .ampAmp {
                 flags |= DeclaratorFlags.reference
@@ -1174,7 +1174,7 @@ struct CParser {
             // `Py_UNUSED(name)` or NumPy's `NPY_UNUSED(name)`
             while !atEOF, kind != .rParen {
                 if kind == .identifier { name = pos }
-                if kind == .star { pointers += 1 }
+                if kind == .star, pointers < Int16.max { pointers += 1 }
                 advance()
             }
             _ = eat(.rParen)

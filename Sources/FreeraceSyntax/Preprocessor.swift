@@ -403,8 +403,9 @@ struct ConditionEvaluator {
             case .plus: return x &+ y
             case .minus: return x &- y
             case .star: return x &* y
-            case .slash: return y == 0 ? nil : x / y
-            case .percent: return y == 0 ? nil : x % y
+            // Int64.min / -1 overflows: unknown, like a division by zero
+            case .slash: return y == 0 || (x == .min && y == -1) ? nil : x / y
+            case .percent: return y == 0 || (x == .min && y == -1) ? nil : x % y
             default: return nil
             }
         }

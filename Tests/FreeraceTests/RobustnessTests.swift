@@ -146,6 +146,29 @@ struct RobustnessTests {
         #expect(p.exitedNormally && p.status == 0, "\(p)")
     }
 
+    /// Shapes found by an adversarial pass: each crashed (trap or stack overflow) or hung before.
+    static let longChains: [(String, String)] = [
+        ("stars.c", "void f(int " + String(repeating: "*", count: 40_000) + " p);\n"
+            + "int n = sizeof(char " + String(repeating: "*", count: 40_000) + ");\n"),
+        ("comments.c", String(repeating: "/*", count: 50_000) + String(repeating: "*/", count: 50_000) + "\nint f(void) { return 0; }\n"),
+        ("overflow.c", "#if (-9223372036854775807 - 1) / -1\nint a;\n#endif\n#if (-9223372036854775807 - 1) % -1\nint b;\n#endif\n"),
+        ("closers.c", String(repeating: ")]}", count: 40_000)),
+        ("binop.py", "def f(a):\n    return a" + String(repeating: " + a", count: 300_000) + "\n"),
+        ("trailers.py", "x = a" + String(repeating: ".b", count: 100_000) + "\ny = a" + String(repeating: "[0]", count: 100_000) + "\n"),
+        ("continued.py", "x = 1 \\\n" + String(repeating: "+ 1 \\\n", count: 200_000) + "\n"),
+        ("binop.pyx", "cdef int f(int a) nogil:\n    return a" + String(repeating: " | a", count: 300_000) + "\n"),
+    ]
+
+    @Test(arguments: longChains.map(\.0))
+    func longChainsAndRuns(_ name: String) throws {
+        let dir = try Self.project("chain-" + name.replacingOccurrences(of: ".", with: "-"))
+        defer { dir.remove() }
+        try dir.write(name, Self.longChains.first { $0.0 == name }!.1)
+        try Self.checkSurvives(dir, timeout: 60)
+        let p = try FreeraceCLI.run(["parse-stats", name], in: dir.url, timeout: 60)
+        #expect(!p.timedOut && p.exitedNormally && p.status == 0, "\(p)")
+    }
+
     @Test func hundredThousandNestedBlocks() throws {
         let dir = try Self.project("braces")
         defer { dir.remove() }
