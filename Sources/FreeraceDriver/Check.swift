@@ -48,13 +48,20 @@ public struct CheckCommand: Sendable {
     public static func parseDefines(_ ds: [String]) throws -> [String: String] {
         var out: [String: String] = [:]
         for d in ds {
-            let parts = d.split(separator: "=", maxSplits: 1).map(String.init)
-            guard let name = parts.first, !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                throw UsageError("-D expects NAME or NAME=VALUE, got `\(d)`")
+            let eq = d.firstIndex(of: "=")
+            let name = String(d[..<(eq ?? d.endIndex)])
+            guard isMacroName(name) else {
+                throw UsageError("-D expects NAME or NAME=VALUE with NAME a C identifier, got `\(d)`")
             }
-            out[name] = parts.count > 1 ? parts[1] : "1"
+            out[name] = eq.map { String(d[d.index(after: $0)...]) } ?? "1"
         }
         return out
+    }
+
+    /// A C identifier: a letter or `_`, then letters, digits or `_` (ASCII).
+    static func isMacroName(_ s: String) -> Bool {
+        guard let first = s.utf8.first, first == UInt8(ascii: "_") || (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7A else { return false }
+        return s.utf8.allSatisfy { $0 == UInt8(ascii: "_") || ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A || $0 >= 0x30 && $0 <= 0x39 }
     }
 
     /// Splits `FR301,FR302` lists.
@@ -98,6 +105,9 @@ public struct CheckCommand: Sendable {
         if let p = python ?? cfg.python { opts.pythonVersion = try Self.parsePython(p) }
         opts.defines = try Self.parseDefines((cfg.define ?? []) + defines)
         opts.undefines = (cfg.undefine ?? []) + undefines
+        if let bad = opts.undefines.first(where: { !Self.isMacroName($0) }) {
+            throw UsageError("-U expects a macro NAME (a C identifier), got `\(bad)`")
+        }
         for d in opts.undefines { opts.defines[d] = nil }
         if let j = jobs ?? cfg.jobs {
             guard j > 0 else { throw UsageError("--jobs must be positive") }

@@ -67,7 +67,10 @@ public struct Config: Sendable, Equatable {
         do { table = try TOMLTable(string: text) } catch {
             throw Error(description: "\(path): invalid TOML: \(error)")
         }
-        guard let tool = table["tool"]?.table, let fr = tool["freerace"]?.table else { return nil }
+        guard let tool = table["tool"]?.table, let entry = tool["freerace"] else { return nil }
+        guard let fr = entry.table else {
+            throw Error(description: "\(path): `tool.freerace` must be a table ([tool.freerace]), not a value")
+        }
         return try from(fr, source: path, prefix: "tool.freerace.")
     }
 

@@ -126,10 +126,22 @@ public enum SourceLoader {
         switch readBytes(path: path) {
         case .failure(let w):
             return .skipped(w)
-        case .success(let bytes):
+        case .success(var bytes):
+            normalizeLoneCarriageReturns(&bytes)
             var lang = language
             if lang == .c, path.hasSuffix(".h"), looksLikeCpp(bytes) { lang = .cpp }
             return .source(SourceFile(path: path, language: lang, bytes: bytes))
+        }
+    }
+
+    /// Classic Mac line endings (a CR not followed by LF) become LF, byte for byte: directives,
+    /// `//` comments and line numbers all end at a newline, so a CR-only file would otherwise be
+    /// one endless line. Offsets are unchanged; CRLF files are left as they are.
+    static func normalizeLoneCarriageReturns(_ bytes: inout [UInt8]) {
+        guard bytes.contains(0x0D) else { return }
+        let n = bytes.count
+        for i in 0..<n where bytes[i] == 0x0D && (i + 1 == n || bytes[i + 1] != 0x0A) {
+            bytes[i] = 0x0A
         }
     }
 

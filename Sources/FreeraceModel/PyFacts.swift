@@ -202,13 +202,16 @@ struct PyExtractor {
     }
 
     /// `a.b.c` as text; other expressions as `?`.
-    static func render(_ e: PyExpr) -> String {
+    /// Deeper chains are cut to `…` (a chain of thousands of links would make each level's text,
+    /// and so the whole walk, quadratic).
+    static func render(_ e: PyExpr, depth: Int = 0) -> String {
+        guard depth < 32 else { return "…" }
         switch e {
         case .name(let n, _): return n
-        case .attribute(let b, let n, _): return render(b) + "." + n
-        case .call(let f, _, _): return render(f) + "()"
-        case .subscript(let b, _, _): return render(b) + "[...]"
-        case .cast(_, let v, _): return render(v)
+        case .attribute(let b, let n, _): return render(b, depth: depth + 1) + "." + n
+        case .call(let f, _, _): return render(f, depth: depth + 1) + "()"
+        case .subscript(let b, _, _): return render(b, depth: depth + 1) + "[...]"
+        case .cast(_, let v, _): return render(v, depth: depth + 1)
         default: return "?"
         }
     }
@@ -402,7 +405,9 @@ struct FunctionWalker {
             return resolve(n)
         case .attribute(let b, let name, _):
             let base = eval(b)
-            guard var p = placeOf(base) else { return nil }
+            // a place 16 attributes deep is past anything a rule follows; longer chains stay
+            // unnamed so that each level does not copy the whole path (quadratic in the chain)
+            guard var p = placeOf(base), p.fields.count < 16 else { return nil }
             p.fields.append(name)
             p.text = PyExtractor.render(e)
             return p

@@ -78,7 +78,11 @@ public enum Renderer {
         for f in r.findings {
             let sev = f.severity == .error ? paint("error", "1;31") : paint("warning", "1;33")
             out += "\(paint(f.location.description, "1")): \(sev): \(f.message) [\(f.code)]\n"
-            if !quiet, let line = lineText(f.location.path, f.location.line) {
+            if !quiet, let raw = lineText(f.location.path, f.location.line) {
+                // source bytes go to a terminal: control characters (ESC, BEL, …) are shown, not sent
+                let line = String(String.UnicodeScalarView(raw.unicodeScalars.map { u in
+                    u.value < 0x20 && u.value != 0x09 || u.value == 0x7F ? "\u{FFFD}" : u
+                }))
                 let num = String(f.location.line)
                 let pad = String(repeating: " ", count: num.count)
                 out += "  \(pad) |\n"

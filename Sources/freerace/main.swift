@@ -151,6 +151,7 @@ struct ParseStatsCommand: ParsableCommand {
     @Option(help: "Parallel jobs.") var jobs: Int?
 
     func run() throws {
+        if let j = jobs, j <= 0 { throw UsageError("--jobs must be positive") }
         let set = SourceSet(paths: paths)
         if !set.missing.isEmpty { throw UsageError("path not found: \(set.missing.joined(separator: ", "))") }
         let stats = ParseStats.measure(paths: paths, jobs: jobs ?? defaultJobs, showRecovered: showRecovered)

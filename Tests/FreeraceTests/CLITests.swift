@@ -492,6 +492,25 @@ struct CLITests {
         #expect((summary["warnings"] as? [Any])?.isEmpty == true)
     }
 
+    @Test(arguments: [["-D", "=1"], ["-D", "1X=2"], ["-U", "1"], ["-U", ""]])
+    func macroNamesMustBeIdentifiers(_ args: [String]) throws {
+        let (dir, _) = try Self.buggyProject("macro-names")
+        defer { dir.remove() }
+        let r = try FreeraceCLI.run(["check", "box.c"] + args, in: dir.url)
+        #expect(r.status == 2, "\(args): \(r)")
+        #expect(r.stderr.contains(args[0]), "the message names the option: \(r)")
+    }
+
+    @Test func sourceControlCharactersAreNotSentToTheTerminal() throws {
+        let dir = try CLIScratch("escapes")
+        defer { dir.remove() }
+        let text = CSample.buggy().replacingOccurrences(of: CSample.freeMarker, with: CSample.freeMarker + " /* \u{1B}[2J\u{07} */")
+        try dir.write("box.c", text)
+        let r = try FreeraceCLI.run(["check", "box.c"], in: dir.url)
+        #expect(r.status == 1, "\(r)")
+        #expect(!r.stdout.contains("\u{1B}") && !r.stdout.contains("\u{07}"), "\(r.stdout)")
+    }
+
     @Test func sarifNamesFilesUnderTheRunDirectoryRelatively() throws {
         let (dir, _) = try Self.buggyProject("sarif-abs")
         defer { dir.remove() }
@@ -990,6 +1009,7 @@ struct CLITests {
         ConfigCase(file: ".freerace.toml", text: "ignore = [\"FR999\"]\n", named: "FR999"),
         ConfigCase(file: ".freerace.toml", text: "target = \"bogus\"\n", named: "bogus"),
         ConfigCase(file: ".freerace.toml", text: "select = [\n", named: ".freerace.toml"),
+        ConfigCase(file: "pyproject.toml", text: "[tool]\nfreerace = 5\n", named: "tool.freerace"),
     ]
 
     @Test(arguments: badConfigs)

@@ -97,6 +97,35 @@ struct RobustnessTests {
         #expect(r.stdout.contains("windows.c:\(line):5: warning:"), "same line numbers with CRLF and a BOM: \(r)")
     }
 
+    @Test func classicMacLineEndings() throws {
+        let dir = try Self.project("cr")
+        defer { dir.remove() }
+        let text = "#include <Python.h>\n" + CSample.buggy()
+        try dir.writeBytes("mac.c", Array(text.replacingOccurrences(of: "\n", with: "\r").utf8))
+        let line = try #require(CSample.line(of: CSample.freeMarker, in: text))
+        let r = try Self.checkSurvives(dir)
+        #expect(r.stdout.contains("mac.c:\(line):5: warning:"), "a CR-only file is read line by line: \(r)")
+    }
+
+    /// A type whose thousands of methods all free and read one field: one finding per freeing
+    /// function, each with thousands of readers, in seconds rather than minutes.
+    @Test func thousandsOfReadersAndFreersOfOneField() throws {
+        let dir = try Self.project("many-methods")
+        defer { dir.remove() }
+        let n = 1500
+        var text = "#include <Python.h>\ntypedef struct { PyObject_HEAD int *buf; } ManyObject;\n"
+        for i in 0..<n {
+            text += "static PyObject *m_\(i)(ManyObject *self, PyObject *a) { PyMem_Free(self->buf); return PyLong_FromLong(self->buf[0]); }\n"
+        }
+        text += "static PyMethodDef many_methods[] = {\n"
+        for i in 0..<n { text += "    {\"m_\(i)\", (PyCFunction)m_\(i), METH_O, NULL},\n" }
+        text += "    {NULL}\n};\nstatic PyTypeObject Many_Type = {\n    PyVarObject_HEAD_INIT(NULL, 0)\n"
+        text += "    .tp_name = \"m.Many\", .tp_basicsize = sizeof(ManyObject), .tp_methods = many_methods,\n};\n"
+        try dir.write("many.c", text)
+        let r = try Self.checkSurvives(dir, [".", "--target", "free-threaded"], timeout: 60)
+        #expect(r.stdout.contains("[FR301]"), "\(r.stdout.prefix(400))")
+    }
+
     // MARK: unterminated constructs
 
     @Test func unterminatedBlockComment() throws {

@@ -81,18 +81,27 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
                 groups[key, default: []].append(Free(entry: e, effect: fx, blamed: b))
             }
         }
+        guard !order.isEmpty else { return [] }
+        // 2. Reads of each freed field, per entry point in entry order (collected once: a type
+        // with thousands of methods that free and read one field must not cost entries² scans)
+        let freedOrigins = Set(groups.values.compactMap { $0.first?.effect.origin })
+        var readsByOrigin: [Origin: [(EntryPoint, [Effect])]] = [:]
+        for r in ctx.nativeConcurrentEntries {
+            var mine: [Origin: [Effect]] = [:]
+            for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && freedOrigins.contains(rd.origin) {
+                mine[rd.origin, default: []].append(rd)
+            }
+            for (o, rds) in mine { readsByOrigin[o, default: []].append((r, rds)) }
+        }
         var findings: [Finding] = []
         for key in order {
             guard let frees = groups[key], let first = frees.first else { continue }
             guard case .field(let owner, let field) = first.effect.origin else { continue }
-            // 2. Readers of the same field whose locks do not order them with some free
+            // readers of the same field whose locks do not order them with some free
             var readers: [(EntryPoint, Effect)] = []
-            for r in ctx.nativeConcurrentEntries {
-                for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && rd.origin == first.effect.origin {
-                    if frees.contains(where: { !SummaryEngine.shareLock($0.effect.locks, rd.locks) }) {
-                        readers.append((r, rd))
-                        break
-                    }
+            for (r, rds) in readsByOrigin[first.effect.origin] ?? [] {
+                if let rd = rds.first(where: { rd in frees.contains { !SummaryEngine.shareLock($0.effect.locks, rd.locks) } }) {
+                    readers.append((r, rd))
                 }
             }
             guard !readers.isEmpty else { continue }
@@ -114,7 +123,14 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         } else {
             via = " (\(first.effect.detail))"
         }
-        let readerNames = uniqued(readers.map { ctx.entryText($0.0) })
+        // readers are one per entry point: name the first few, count the rest (a type with
+        // thousands of readers must not render thousands of names per finding)
+        let readerNames = uniqued(readers.prefix(24).map { ctx.entryText($0.0) })
+        func listed(_ names: ArraySlice<String>, total: Int, max: Int) -> String {
+            let shown = names.prefix(max)
+            let rest = total - shown.count
+            return shown.joined(separator: ", ") + (rest > 0 ? " and \(rest) more" : "")
+        }
         let iterators = readers.filter { $0.0.pythonSpelling == "__next__" }
         var notes: [Note] = []
         for (e, rd) in readers.prefix(6) {
@@ -125,7 +141,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         }
         if readers.count > 6 {
             notes.append(Note(location: ctx.location(readers[6].1.chain.last!),
-                              message: "\(readers.count - 6) more readers: \(ctx.shortList(Array(readerNames.dropFirst(6)), max: 8))",
+                              message: "\(readers.count - 6) more readers: \(listed(readerNames.dropFirst(6), total: readers.count - 6, max: 8))",
                               thread: "A"))
         }
         if let (it, rd) = iterators.first {
@@ -145,7 +161,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
                               thread: "B"))
         }
         let ft = ctx.freeThreading(freeStep.function)
-        let readerText = ctx.shortList(readerNames, max: 3)
+        let readerText = listed(readerNames[...], total: readers.count, max: 3)
         let message = "`\(freer)` frees `\(owner).\(field)` while \(readerText) may read it on another thread without a critical section"
         let why = "\(ft.reason); `\(owner)` is shared between threads and no lock is held by both the freeing and the reading side"
         let help = "wrap every entry point that reads or writes `\(field)` in Py_BEGIN_CRITICAL_SECTION(self) … Py_END_CRITICAL_SECTION()"
