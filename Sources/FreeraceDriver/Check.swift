@@ -65,8 +65,10 @@ public struct CheckCommand: Sendable {
     }
 
     /// Splits `FR301,FR302` lists.
+    /// Rule names are accepted too (`foreign-frame-walk` for FR201), as `explain` accepts them.
     static func codes(_ xs: [String]) -> [String] {
         xs.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter { !$0.isEmpty }
+            .map { c in RuleRegistry.all.first { $0.name == c.lowercased() }?.code ?? c }
     }
 
     /// Runs the check; returns the exit status (0 clean, 1 findings). Throws `UsageError` for status 2.
@@ -85,6 +87,9 @@ public struct CheckCommand: Sendable {
         let formatName = format ?? "text"
         guard let fmt = OutputFormat(rawValue: formatName) else {
             throw UsageError("--format must be one of text, json, sarif, github (got `\(formatName)`)")
+        }
+        if !select.isEmpty, Self.codes(select).isEmpty {
+            throw UsageError("--select needs at least one rule code or name (or ALL)")
         }
         let selectCodes = Self.codes(select.isEmpty ? (cfg.select ?? []) : select)
         // The command line wins: a configuration `ignore` entry gives way to a command-line

@@ -832,6 +832,10 @@ struct CLITests {
         SelectCase(args: ["--select", "FR1,FR3"], expected: 1),
         SelectCase(args: ["--select", "FR1", "--select", "FR3"], expected: 1),
         SelectCase(args: ["--select", "FR3", "--ignore", "FR301"], expected: 0),
+        SelectCase(args: ["--select", "object-buffer-freed-during-unlocked-read"], expected: 1),
+        SelectCase(args: ["--ignore", "object-buffer-freed-during-unlocked-read"], expected: 0),
+        SelectCase(args: ["--select", "foreign-frame-walk"], expected: 0),
+        SelectCase(args: ["--select", ""], expected: 2),
     ]
 
     @Test(arguments: selectCases)
