@@ -138,9 +138,14 @@ public enum SourceLoader {
     /// `//` comments and line numbers all end at a newline, so a CR-only file would otherwise be
     /// one endless line. Offsets are unchanged; CRLF files are left as they are.
     static func normalizeLoneCarriageReturns(_ bytes: inout [UInt8]) {
-        guard bytes.contains(0x0D) else { return }
         let n = bytes.count
-        for i in 0..<n where bytes[i] == 0x0D && (i + 1 == n || bytes[i + 1] != 0x0A) {
+        // most files have no CR at all: one memchr over the bytes
+        let first = bytes.withUnsafeBufferPointer { b -> Int? in
+            guard let base = b.baseAddress, let hit = memchr(base, 0x0D, n) else { return nil }
+            return UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+        }
+        guard let start = first else { return }
+        for i in start..<n where bytes[i] == 0x0D && (i + 1 == n || bytes[i + 1] != 0x0A) {
             bytes[i] = 0x0A
         }
     }
