@@ -138,9 +138,11 @@ public enum Analyzer {
     }
 
     /// The whole pipeline: files → facts → one program per project → rules → sorted findings.
-    public static func run(_ options: AnalysisOptions, rules: [any Rule] = RuleRegistry.all) -> AnalysisResult {
+    public static func run(_ options: AnalysisOptions, rules: [any Rule] = RuleRegistry.all,
+                           files: SourceSet? = nil) -> AnalysisResult {
         let start = Date()
-        let set = SourceSet(paths: options.paths, exclude: options.exclude)
+        // the caller may have walked the paths already (to report missing ones): once is enough
+        let set = files ?? SourceSet(paths: options.paths, exclude: options.exclude)
         // the facts are handed to their programs one project at a time and go with them
         let (pending, sizes, sups, filesAnalyzed, warnings, bytes) = { () -> (Handoff<[FileFacts]>, [Int], [String: [Suppression]], Int, [FileWarning], Int) in
             let (facts, warnings, bytes) = Self.facts(options, set: set)

@@ -131,7 +131,7 @@ public struct CheckCommand: Sendable {
             }
         }
 
-        let result = Analyzer.run(opts)
+        let result = Analyzer.run(opts, files: set)
         if timings {
             let mb = Double(result.bytesAnalyzed) / 1e6
             let line = String(format: "timings: %.2f MB in %d files; read+parse+facts %.2f s (peak RSS %d MB), programs+rules %.2f s (%d projects), total %.2f s; peak RSS %d MB\n",

@@ -6,7 +6,11 @@ extension ParseStats {
     /// Parses every file under `paths` and measures parse health. Cython-generated C is left out
     /// (it is analyzed through its `.pyx`).
     public static func measure(paths: [String], jobs: Int, showRecovered: Bool = false) -> ParseStats {
-        let set = SourceSet(paths: paths)
+        measure(set: SourceSet(paths: paths), jobs: jobs, showRecovered: showRecovered)
+    }
+
+    /// The same over files already found (the command line finds them once, to report missing paths).
+    public static func measure(set: SourceSet, jobs: Int, showRecovered: Bool = false) -> ParseStats {
         let files = set.files
         struct One: Sendable {
             var language: FreeraceSyntax.Language?

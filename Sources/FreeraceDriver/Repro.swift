@@ -61,7 +61,7 @@ public struct ReproCommand: Sendable {
         }
         let set = SourceSet(paths: paths)
         if !set.missing.isEmpty { throw UsageError("path not found: \(set.missing.joined(separator: ", "))") }
-        let result = Analyzer.run(opts)
+        let result = Analyzer.run(opts, files: set)
         let matches = result.findings.filter { $0.id == id || $0.id.hasPrefix(id) }
         guard let finding = matches.first else {
             throw UsageError("no finding with id \(id) under \(paths.joined(separator: " ")) (ids are printed by `freerace check`)")

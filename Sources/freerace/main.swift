@@ -154,7 +154,7 @@ struct ParseStatsCommand: ParsableCommand {
         if let j = jobs, j <= 0 { throw UsageError("--jobs must be positive") }
         let set = SourceSet(paths: paths)
         if !set.missing.isEmpty { throw UsageError("path not found: \(set.missing.joined(separator: ", "))") }
-        let stats = ParseStats.measure(paths: paths, jobs: jobs ?? defaultJobs, showRecovered: showRecovered)
+        let stats = ParseStats.measure(set: set, jobs: jobs ?? defaultJobs, showRecovered: showRecovered)
         if json {
             print(stats.jsonText())
             return
