@@ -397,7 +397,8 @@ struct BodyWalker {
             }
             if let t = target {
                 let value: Value = compound ? .offset(.path(t)) : v
-                assign(t, value, at: node.mainTok)
+                // located at the assigned name (`json_module = …`), where a reader looks for it
+                assign(t, value, at: tree[kids[0]].firstTok)
                 noteFunctionRef(v, .store(t), at: node.mainTok)
                 return .path(t)
             }

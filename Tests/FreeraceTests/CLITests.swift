@@ -1217,5 +1217,11 @@ struct CLITests {
         #expect(r.stdout.contains("`table_resize` frees `TableObject.entries`"), "\(r)")
         // The fixed half stays quiet.
         #expect(!r.stdout.contains("`safetable_"), "\(r)")
+        // An unlocked assignment is pointed at by the name assigned, not by its `=`.
+        let registry = try String(contentsOf: FreeraceCLI.packageRoot.appendingPathComponent("Examples/raceext/registry.c"), encoding: .utf8)
+        let line = try #require(CSample.line(of: "json_module = PyImport_ImportModule", in: registry))
+        let text = registry.split(separator: "\n", omittingEmptySubsequences: false)[line - 1]
+        let col = text.distance(from: text.startIndex, to: try #require(text.firstIndex(of: "j"))) + 1
+        #expect(r.stdout.contains("Examples/raceext/registry.c:\(line):\(col): warning:"), "\(r)")
     }
 }
