@@ -272,6 +272,20 @@ struct BodyWalker {
                           text: display)
     }
 
+    /// The expression under any parentheses and casts: `(const char *)self->buf` → `self->buf`,
+    /// where a use of an argument is located.
+    func strippingCasts(_ n: Int32) -> Int32 {
+        var n = n
+        for _ in 0..<64 {
+            switch tree[n].kind {
+            case .paren: guard let c = tree.child(n, 0) else { return n }; n = c
+            case .cast: guard let c = tree.child(n, 1) else { return n }; n = c
+            default: return n
+            }
+        }
+        return n
+    }
+
     /// `p + k` or `p - k` (through parentheses and casts): a pointer into the middle of `p`'s memory.
     func isPointerArithmetic(_ n: Int32) -> Bool {
         var n = n
@@ -526,7 +540,7 @@ struct BodyWalker {
             let v = eval(a, use: .used)
             // a callee may use what the pointer points to; a macro of this file says whether it does
             let derefs = macroDerefs.map { ai < $0.count ? $0[ai] : true } ?? !valueOnly
-            if derefs { noteDeref(v, at: tree[a].firstTok) }
+            if derefs { noteDeref(v, at: tree[strippingCasts(a)].firstTok) }
             args.append(v)
             texts.append(file.text(node: a))
             if ai < 64, isPointerArithmetic(a) { interior |= 1 << UInt64(ai) }

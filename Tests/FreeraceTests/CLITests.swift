@@ -1223,5 +1223,11 @@ struct CLITests {
         let text = registry.split(separator: "\n", omittingEmptySubsequences: false)[line - 1]
         let col = text.distance(from: text.startIndex, to: try #require(text.firstIndex(of: "j"))) + 1
         #expect(r.stdout.contains("Examples/raceext/registry.c:\(line):\(col): warning:"), "\(r)")
+        // A use through a cast is pointed at by the field, not by the cast.
+        let buffer = try String(contentsOf: FreeraceCLI.packageRoot.appendingPathComponent("Examples/raceext/buffer.c"), encoding: .utf8)
+        let useLine = try #require(CSample.line(of: "(const unsigned char *)self->buf", in: buffer))
+        let use = buffer.split(separator: "\n", omittingEmptySubsequences: false)[useLine - 1]
+        let useCol = use.distance(from: use.startIndex, to: try #require(use.range(of: "self->buf")).lowerBound) + 1
+        #expect(r.stdout.contains("Examples/raceext/buffer.c:\(useLine):\(useCol): warning:"), "\(r)")
     }
 }
