@@ -41,6 +41,19 @@ private func startThread(stackBytes: Int, _ body: @escaping () -> Void) -> pthre
     return tid
 }
 
+/// Runs `body` on one new thread with a large stack and a 1 MiB guard region, waits for it and
+/// returns its result: deep recursion outside `parallelMap` (the tests' nesting cases). Runs it on
+/// the calling thread if no thread can be started.
+public func onLargeStack<T>(stackBytes: Int, _ body: @escaping () -> T) -> T {
+    var result: T?
+    if let t = startThread(stackBytes: stackBytes, { result = body() }) {
+        pthread_join(t, nil)
+    } else {
+        result = body()
+    }
+    return result!
+}
+
 /// Values handed out once each, by index: a worker takes its input and the box forgets it, so
 /// the input's memory goes as soon as the worker is done with it.
 final class Handoff<T: Sendable>: Sendable {

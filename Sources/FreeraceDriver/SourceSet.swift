@@ -140,11 +140,7 @@ public enum SourceLoader {
     static func normalizeLoneCarriageReturns(_ bytes: inout [UInt8]) {
         let n = bytes.count
         // most files have no CR at all: one memchr over the bytes
-        let first = bytes.withUnsafeBufferPointer { b -> Int? in
-            guard let base = b.baseAddress, let hit = memchr(base, 0x0D, n) else { return nil }
-            return UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
-        }
-        guard let start = first else { return }
+        guard let start = bytes.withUnsafeBufferPointer({ ByteCursor.firstIndex(of: 0x0D, in: $0) }) else { return }
         for i in start..<n where bytes[i] == 0x0D && (i + 1 == n || bytes[i + 1] != 0x0A) {
             bytes[i] = 0x0A
         }

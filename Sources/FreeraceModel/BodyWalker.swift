@@ -276,29 +276,21 @@ struct BodyWalker {
     /// where a use of an argument is located.
     func strippingCasts(_ n: Int32) -> Int32 {
         var n = n
-        for _ in 0..<64 {
+        while true {
             switch tree[n].kind {
             case .paren: guard let c = tree.child(n, 0) else { return n }; n = c
             case .cast: guard let c = tree.child(n, 1) else { return n }; n = c
             default: return n
             }
         }
-        return n
     }
 
-    /// `p + k` or `p - k` (through parentheses and casts): a pointer into the middle of `p`'s memory.
+    /// `p + k` or `p - k` (under parentheses and casts): a pointer into the middle of `p`'s memory.
     func isPointerArithmetic(_ n: Int32) -> Bool {
-        var n = n
-        while true {
-            switch tree[n].kind {
-            case .paren: guard let c = tree.child(n, 0) else { return false }; n = c
-            case .cast: guard let c = tree.child(n, 1) else { return false }; n = c
-            case .binary:
-                let op = file.tokens[Int(tree[n].mainTok)].kind
-                return op == .plus || op == .minus
-            default: return false
-            }
-        }
+        let inner = strippingCasts(n)
+        guard tree[inner].kind == .binary else { return false }
+        let op = file.tokens[Int(tree[inner].mainTok)].kind
+        return op == .plus || op == .minus
     }
 
     /// The place a value is the content of (through casts and offsets).

@@ -89,10 +89,13 @@ extension RuleContext {
         return name.isEmpty ? nil : name.joined(separator: ".")
     }
 
-    public func shortList(_ items: [String], max: Int = 4) -> String {
+    /// The first `max` distinct items and how many more there are: of `items`, or of `total`
+    /// when the caller passes only the first few of a longer list.
+    public func shortList(_ items: [String], max: Int = 4, total: Int? = nil) -> String {
         let u = uniqued(items)
-        if u.count <= max { return u.joined(separator: ", ") }
-        return u.prefix(max).joined(separator: ", ") + " and \(u.count - max) more"
+        let shown = u.prefix(max)
+        let rest = (total ?? u.count) - shown.count
+        return shown.joined(separator: ", ") + (rest > 0 ? " and \(rest) more" : "")
     }
 }
 

@@ -89,16 +89,21 @@ extension ByteCursor {
     public static func contains(_ hay: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
         let n = needle.count
         guard n > 0, hay.count >= n, let h = hay.baseAddress, let nb = needle.baseAddress else { return false }
-        // memchr finds candidates for the first byte (vectorized in libc), memcmp confirms
+        // candidates for the first byte by memchr, confirmed by memcmp
         let last = hay.count - n
         var i = 0
-        while i <= last {
-            guard let hit = memchr(h + i, Int32(nb[0]), last - i + 1) else { return false }
-            let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - h
+        while let at = firstIndex(of: nb[0], in: UnsafeBufferPointer(rebasing: hay[..<(last + 1)]), from: i) {
             if memcmp(h + at, nb, n) == 0 { return true }
             i = at + 1
         }
         return false
+    }
+
+    /// The first index at or after `from` holding `byte` (libc's memchr, vectorized), or nil.
+    public static func firstIndex(of byte: UInt8, in hay: UnsafeBufferPointer<UInt8>, from: Int = 0) -> Int? {
+        guard from < hay.count, let base = hay.baseAddress,
+              let hit = memchr(base + from, Int32(byte), hay.count - from) else { return nil }
+        return UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
     }
 
     /// Whether `bytes` contains any of `needles`.

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 /// The languages freerace reads, chosen by file extension.
 public enum Language: String, Sendable, CaseIterable, Codable, Comparable {
     case c, cpp, cython, python
@@ -64,12 +59,8 @@ public struct SourceFile: Sendable {
         var starts: [Int32] = [0]
         starts.reserveCapacity(bytes.count / 32 + 1)
         bytes.withUnsafeBufferPointer { buf in
-            // memchr jumps from newline to newline (vectorized in libc)
-            guard let base = buf.baseAddress else { return }
             var i = 0
-            let n = buf.count
-            while i < n, let hit = memchr(base + i, 0x0A, n - i) {
-                let at = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+            while let at = ByteCursor.firstIndex(of: 0x0A, in: buf, from: i) {
                 starts.append(Int32(truncatingIfNeeded: at + 1))
                 i = at + 1
             }

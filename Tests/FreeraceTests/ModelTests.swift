@@ -1,13 +1,9 @@
 import Foundation
 import Testing
+import FreeraceDriver
 @testable import FreeraceModel
 @testable import FreeraceSyntax
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 // MARK: - helpers
 
@@ -32,42 +28,6 @@ private func line(of marker: String, in text: String) -> Int {
     return text[..<r.lowerBound].filter { $0 == "\n" }.count + 1
 }
 
-private final class ModelThreadJob: @unchecked Sendable {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
-}
-
-/// Runs `body` on a POSIX thread with the given stack size (1 MiB guard) and returns its result.
-private func onThread<T>(stackBytes: Int, _ body: @escaping () -> T) -> T {
-    var result: T?
-    let job = ModelThreadJob { result = body() }
-    var attr = pthread_attr_t()
-    pthread_attr_init(&attr)
-    defer { pthread_attr_destroy(&attr) }
-    pthread_attr_setstacksize(&attr, stackBytes)
-    pthread_attr_setguardsize(&attr, 1 << 20)
-    let box = Unmanaged.passRetained(job).toOpaque()
-    #if canImport(Darwin)
-    var tid: pthread_t?
-    #else
-    var tid = pthread_t()
-    #endif
-    let rc = pthread_create(&tid, &attr, { arg in
-        let j = Unmanaged<ModelThreadJob>.fromOpaque(arg!).takeRetainedValue()
-        j.run()
-        return nil
-    }, box)
-    if rc != 0 {
-        Unmanaged<ModelThreadJob>.fromOpaque(box).release()
-        return body()
-    }
-    #if canImport(Darwin)
-    pthread_join(tid!, nil)
-    #else
-    pthread_join(tid, nil)
-    #endif
-    return result!
-}
 
 extension Program {
     fileprivate func index(_ name: String) -> Int? { functionsByName[name]?.first }
@@ -1170,7 +1130,7 @@ typedef struct {
         src += "void f\(n - 1)(void) { PyMem_Free(g_buf); }\n"
         let text = src
         // an 8 MiB stack, like the main thread's: the summary walk must not recurse per call level
-        let (effects, chainLast, chainCount, entries) = onThread(stackBytes: 8 << 20) {
+        let (effects, chainLast, chainCount, entries) = onLargeStack(stackBytes: 8 << 20) {
             () -> ([Origin], String?, Int, Int) in
             let p = program(text)
             let engine = SummaryEngine(program: p, kinds: [.free])

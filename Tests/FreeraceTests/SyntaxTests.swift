@@ -1,56 +1,15 @@
 import Foundation
 import Testing
+import FreeraceDriver
 @testable import FreeraceSyntax
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
-// MARK: - shared helpers (file-private; the model tests have their own)
+// MARK: - shared helpers (file-private)
 
 /// The package root, found from this file's path (Tests/FreeraceTests/SyntaxTests.swift).
 private let packageRoot: String = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
-private final class SyntaxThreadJob: @unchecked Sendable {
-    let run: () -> Void
-    init(_ run: @escaping () -> Void) { self.run = run }
-}
-
-/// Runs `body` on a fresh POSIX thread with the given stack size (and a 1 MiB guard region, so
-/// an overflow faults cleanly) and returns its result.
-private func onThread<T>(stackBytes: Int, _ body: @escaping () -> T) -> T {
-    var result: T?
-    let job = SyntaxThreadJob { result = body() }
-    var attr = pthread_attr_t()
-    pthread_attr_init(&attr)
-    defer { pthread_attr_destroy(&attr) }
-    pthread_attr_setstacksize(&attr, stackBytes)
-    pthread_attr_setguardsize(&attr, 1 << 20)
-    let box = Unmanaged.passRetained(job).toOpaque()
-    #if canImport(Darwin)
-    var tid: pthread_t?
-    #else
-    var tid = pthread_t()
-    #endif
-    let rc = pthread_create(&tid, &attr, { arg in
-        let j = Unmanaged<SyntaxThreadJob>.fromOpaque(arg!).takeRetainedValue()
-        j.run()
-        return nil
-    }, box)
-    if rc != 0 {
-        Unmanaged<SyntaxThreadJob>.fromOpaque(box).release()
-        return body()
-    }
-    #if canImport(Darwin)
-    pthread_join(tid!, nil)
-    #else
-    pthread_join(tid, nil)
-    #endif
-    return result!
-}
 
 private func parse(_ text: String, _ language: Language = .c, target: AnalysisTarget = .auto,
                    python: (major: Int, minor: Int)? = nil, defines: [String: String] = [:],
@@ -1330,7 +1289,7 @@ struct DeepInput: CustomStringConvertible, Sendable {
         // an 8 MiB stack, like the main thread's
         let src = input.source
         let start = ContinuousClock.now
-        let (names, recovered) = onThread(stackBytes: 8 << 20) { () -> ([String], [Bool]) in
+        let (names, recovered) = onLargeStack(stackBytes: 8 << 20) { () -> ([String], [Bool]) in
             let p = parse(src)
             return (p.functionNames, p.functions.map(\.recovered))
         }
@@ -1345,7 +1304,7 @@ struct DeepInput: CustomStringConvertible, Sendable {
     func deepBraces(_ input: DeepInput) {
         let src = input.source
         let start = ContinuousClock.now
-        let (names, recovered) = onThread(stackBytes: 8 << 20) { () -> ([String], [Bool]) in
+        let (names, recovered) = onLargeStack(stackBytes: 8 << 20) { () -> ([String], [Bool]) in
             let p = parse(src)
             return (p.functionNames, p.functions.map(\.recovered))
         }

@@ -126,11 +126,6 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         // readers are one per entry point: name the first few, count the rest (a type with
         // thousands of readers must not render thousands of names per finding)
         let readerNames = uniqued(readers.prefix(24).map { ctx.entryText($0.0) })
-        func listed(_ names: ArraySlice<String>, total: Int, max: Int) -> String {
-            let shown = names.prefix(max)
-            let rest = total - shown.count
-            return shown.joined(separator: ", ") + (rest > 0 ? " and \(rest) more" : "")
-        }
         let iterators = readers.filter { $0.0.pythonSpelling == "__next__" }
         var notes: [Note] = []
         for (e, rd) in readers.prefix(6) {
@@ -141,7 +136,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         }
         if readers.count > 6 {
             notes.append(Note(location: ctx.location(readers[6].1.chain.last!),
-                              message: "\(readers.count - 6) more readers: \(listed(readerNames.dropFirst(6), total: readers.count - 6, max: 8))",
+                              message: "\(readers.count - 6) more readers: \(ctx.shortList(Array(readerNames.dropFirst(6)), max: 8, total: readers.count - 6))",
                               thread: "A"))
         }
         if let (it, rd) = iterators.first {
@@ -161,7 +156,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
                               thread: "B"))
         }
         let ft = ctx.freeThreading(freeStep.function)
-        let readerText = listed(readerNames[...], total: readers.count, max: 3)
+        let readerText = ctx.shortList(readerNames, max: 3, total: readers.count)
         let message = "`\(freer)` frees `\(owner).\(field)` while \(readerText) may read it on another thread without a critical section"
         let why = "\(ft.reason); `\(owner)` is shared between threads and no lock is held by both the freeing and the reading side"
         let help = "wrap every entry point that reads or writes `\(field)` in Py_BEGIN_CRITICAL_SECTION(self) … Py_END_CRITICAL_SECTION()"
