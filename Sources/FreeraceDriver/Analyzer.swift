@@ -144,13 +144,13 @@ public enum Analyzer {
         // the caller may have walked the paths already (to report missing ones): once is enough
         let set = files ?? SourceSet(paths: options.paths, exclude: options.exclude)
         // the facts are handed to their programs one project at a time and go with them
-        let (pending, sizes, sups, filesAnalyzed, warnings, bytes) = { () -> (Handoff<[FileFacts]>, [Int], [String: [Suppression]], Int, [FileWarning], Int) in
+        let (pending, roots, sizes, sups, filesAnalyzed, warnings, bytes) = { () -> (Handoff<[FileFacts]>, [String], [Int], [String: [Suppression]], Int, [FileWarning], Int) in
             let (facts, warnings, bytes) = Self.facts(options, set: set)
             var sups: [String: [Suppression]] = [:]
             for f in facts where !f.suppressions.isEmpty { sups[f.path] = f.suppressions }
             let groups = projects(facts)
-            let sizes = groups.map { g in g.reduce(0) { $0 + $1.functions.count } }
-            return (Handoff(groups), sizes, sups, facts.count, warnings, bytes)
+            let sizes = groups.map { g in g.files.reduce(0) { $0 + $1.functions.count } }
+            return (Handoff(groups.map(\.files)), groups.map(\.root), sizes, sups, facts.count, warnings, bytes)
         }()
         let factsDone = Date()
         let peakAfterFacts = peakRSSMegabytes()
@@ -164,6 +164,10 @@ public enum Analyzer {
             let ctx = RuleContext(program: program)
             var all: [Finding] = []
             for r in rules { all.append(contentsOf: r.check(ctx)) }
+            // ids name the file relative to its project root, which this run already knows
+            for j in all.indices {
+                all[j].assignID(projectRelativePath: ProjectRoots.relativePath(FileSystem.absolute(all[j].location.path), root: roots[i]))
+            }
             let modules = program.modules.map { m in
                 let ft = program.freeThreading(file: m.file)
                 return Report.ModuleStatus(module: m.name, file: m.file, freeThreadingRules: ft.applies, reason: ft.reason)
@@ -183,7 +187,7 @@ public enum Analyzer {
     /// `setup.py`, `setup.cfg` or `.git`. Each project is its own program, so two packages
     /// analyzed in one run never resolve each other's functions, structs or globals by name.
     /// Groups keep the order of `facts`; files under no marker form one group.
-    public static func projects(_ facts: [FileFacts]) -> [[FileFacts]] {
+    public static func projects(_ facts: [FileFacts]) -> [(root: String, files: [FileFacts])] {
         let roots = projectRoots(facts.map(\.path))
         var order: [String] = []
         var groups: [String: [FileFacts]] = [:]
@@ -192,26 +196,13 @@ public enum Analyzer {
             if groups[r] == nil { order.append(r) }
             groups[r, default: []].append(f)
         }
-        return order.map { groups[$0]! }
+        return order.map { ($0, groups[$0]!) }
     }
 
     /// The project root of each path (see `projects`), as absolute directory paths; "" for none.
     public static func projectRoots(_ paths: [String]) -> [String] {
-        let fm = FileManager.default
-        var rootOfDir: [String: String] = [:]
-        func root(ofDirectory dir: String) -> String {
-            if let r = rootOfDir[dir] { return r }
-            let r: String
-            if [".git", "pyproject.toml", "setup.py", "setup.cfg"].contains(where: { fm.fileExists(atPath: dir + "/" + $0) }) {
-                r = dir
-            } else {
-                let parent = URL(fileURLWithPath: dir).deletingLastPathComponent().path
-                r = parent == dir ? "" : root(ofDirectory: parent)
-            }
-            rootOfDir[dir] = r
-            return r
-        }
-        return paths.map { root(ofDirectory: URL(fileURLWithPath: $0).standardizedFileURL.deletingLastPathComponent().path) }
+        var finder = ProjectRoots()
+        return paths.map { finder.root(ofFile: $0) }
     }
 
     /// Deterministic order: path, line, column, code, id.

@@ -71,8 +71,26 @@ public struct CheckCommand: Sendable {
             .map { c in RuleRegistry.all.first { $0.name == c.lowercased() }?.code ?? c }
     }
 
+    /// The entries of a baseline file; an absent file is empty when `mayBeAbsent`.
+    /// `forWriting`: the file is about to be updated, and is refused unless it is a baseline.
+    static func readBaseline(_ path: String, mayBeAbsent: Bool, forWriting: Bool = false) throws -> [Baseline.Entry] {
+        let st = FileSystem.status(path)
+        if st == nil, mayBeAbsent { return [] }
+        // a device or FIFO named as the output holds no entries to keep
+        if forWriting, let k = st?.kind, k == .characterDevice || k == .fifo { return [] }
+        guard let bytes = FileSystem.contents(path) else {
+            throw UsageError("cannot read baseline \(path): \(String(cString: strerror(errno)))")
+        }
+        if forWriting, bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return [] }
+        do { return try Baseline.parse(bytes) } catch {
+            throw UsageError(forWriting
+                ? "--write-baseline \(path): the file exists and is not a freerace baseline; not overwriting it"
+                : "cannot read baseline \(path): \(error)")
+        }
+    }
+
     /// Runs the check; returns the exit status (0 clean, 1 findings). Throws `UsageError` for status 2.
-    public func run(stdout: (String) -> Void = { print($0, terminator: "") }) throws -> Int32 {
+    public func run(stdout: (String) throws -> Void = Console.out) throws -> Int32 {
         guard !paths.isEmpty else { throw UsageError("no paths given: freerace check PATH...") }
         let cfg: Config
         do {
@@ -124,12 +142,12 @@ public struct CheckCommand: Sendable {
         if !set.missing.isEmpty {
             throw UsageError("path not found: \(set.missing.joined(separator: ", "))")
         }
-        var baselineIDs = Set<String>()
-        if let b = baseline ?? cfg.baseline {
-            do { baselineIDs = try Baseline.read(path: b) } catch {
-                throw UsageError("cannot read baseline \(b): \(error.localizedDescription)")
-            }
-        }
+        let baselinePath = baseline ?? cfg.baseline
+        // a baseline that does not exist yet is fine when this run writes it
+        let baselineEntries = try baselinePath.map { try Self.readBaseline($0, mayBeAbsent: writeBaseline != nil) } ?? []
+        // the entries already in the file a run updates: kept, whatever this run finds
+        let previousEntries = try writeBaseline.map { try Self.readBaseline($0, mayBeAbsent: true, forWriting: true) } ?? []
+        let baselineIDs = Set(baselineEntries.map(\.id))
 
         let result = Analyzer.run(opts, files: set)
         if timings {
@@ -137,14 +155,14 @@ public struct CheckCommand: Sendable {
             let line = String(format: "timings: %.2f MB in %d files; read+parse+facts %.2f s (peak RSS %d MB), programs+rules %.2f s (%d projects), total %.2f s; peak RSS %d MB\n",
                               mb, result.filesAnalyzed, result.phaseSeconds.facts, result.peakAfterFactsMB,
                               result.phaseSeconds.rules, result.projectCount, result.elapsed, peakRSSMegabytes())
-            FileHandle.standardError.write(Data(line.utf8))
+            Console.err(line)
         }
         let filter = FindingFilter(select: selectCodes, ignore: ignoreCodes, baselineIDs: baselineIDs)
         let outcome = filter.apply(result.findings, suppressions: result.suppressions)
         if let w = writeBaseline {
-            do { try Baseline.write(outcome.kept, path: w) } catch {
-                throw UsageError("cannot write baseline \(w): \(writeProblem(w, error))")
-            }
+            // the current findings (those the baseline hid included) plus what the file held
+            let current = (outcome.kept + outcome.baselinedFindings).map(Baseline.Entry.init)
+            try OutputFile.write(Baseline.encode(previousEntries + current), to: w)
         }
         let report = Report(
             findings: outcome.kept, filesAnalyzed: result.filesAnalyzed, bytesAnalyzed: result.bytesAnalyzed,
@@ -153,39 +171,23 @@ public struct CheckCommand: Sendable {
             unusedSuppressions: reportUnusedSuppressions
                 ? outcome.unusedSuppressions.map { "\($0.0):\($0.1.line)" } : [])
         var cache: [String: [Substring]] = [:]
-        let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, color: color && output == nil,
+        let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, color: color && (output == nil || output == "-"),
                                    statistics: statistics, quiet: quiet) { path, line in
             if cache[path] == nil {
-                let s = (try? String(contentsOfFile: path, encoding: .utf8))
-                    ?? String(decoding: (FileManager.default.contents(atPath: path) ?? Data()), as: UTF8.self)
+                let s = FileSystem.text(path) ?? ""
                 cache[path] = s.split(separator: "\n", omittingEmptySubsequences: false)
             }
             guard let lines = cache[path], line >= 1, line <= lines.count else { return nil }
             return String(lines[line - 1]).trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
         }
-        if let o = output {
-            do { try text.write(toFile: o, atomically: true, encoding: .utf8) } catch {
-                throw UsageError("cannot write \(o): \(writeProblem(o, error))")
-            }
+        if let o = output, o != "-" {
+            try OutputFile.write(text, to: o)
         } else {
-            stdout(text)
+            try stdout(text)
         }
         // writing a baseline records the findings: that run succeeded
         return outcome.kept.isEmpty || exitZero || writeBaseline != nil ? 0 : 1
     }
-}
-
-/// Why a file cannot be written, in words that name the cause (Foundation's own message only
-/// says "the file doesn't exist" for a missing directory).
-func writeProblem(_ path: String, _ error: any Error) -> String {
-    let fm = FileManager.default
-    let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    var isDir: ObjCBool = false
-    if !fm.fileExists(atPath: dir, isDirectory: &isDir) { return "directory \(dir) does not exist" }
-    if !isDir.boolValue { return "\(dir) is not a directory" }
-    if fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue { return "it is a directory" }
-    if !fm.isWritableFile(atPath: dir) { return "no permission to write in \(dir)" }
-    return error.localizedDescription
 }
 
 /// Peak resident set size of this process (VmHWM), in MB; 0 where /proc is missing.

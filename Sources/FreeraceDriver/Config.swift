@@ -1,4 +1,5 @@
 import Foundation
+import FreeraceSyntax
 import TOMLKit
 
 /// Settings from `pyproject.toml` (`[tool.freerace]`) or `.freerace.toml`. The command line wins.
@@ -28,19 +29,16 @@ public struct Config: Sendable, Equatable {
     /// Finds the configuration for `paths`: `.freerace.toml` or a `pyproject.toml` with a
     /// `[tool.freerace]` table in the first path's directory or its parents.
     public static func discover(for paths: [String]) throws -> Config {
-        let start = paths.first ?? "."
-        var isDir: ObjCBool = false
-        var dir = URL(fileURLWithPath: start).standardizedFileURL
-        if !(FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir) && isDir.boolValue) {
-            dir = dir.deletingLastPathComponent()
-        }
-        for _ in 0..<32 {
-            let dot = dir.appendingPathComponent(".freerace.toml").path
-            if FileManager.default.fileExists(atPath: dot) { return try load(path: dot) }
-            let py = dir.appendingPathComponent("pyproject.toml").path
-            if FileManager.default.fileExists(atPath: py), let c = try loadPyproject(path: py) { return c }
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { break }
+        let start = FileSystem.absolute(paths.first ?? ".")
+        var dir = FileSystem.isDirectory(start) ? start : FileSystem.parent(start)
+        for _ in 0..<64 {
+            let prefix = dir == "/" ? "/" : dir + "/"
+            let dot = prefix + ".freerace.toml"
+            if FileSystem.exists(dot) { return try load(path: dot) }
+            let py = prefix + "pyproject.toml"
+            if FileSystem.exists(py), let c = try loadPyproject(path: py) { return c }
+            let parent = FileSystem.parent(dir)
+            if parent == dir { break }
             dir = parent
         }
         return Config()
@@ -48,10 +46,10 @@ public struct Config: Sendable, Equatable {
 
     /// Loads an explicit file: `.freerace.toml` (top-level keys) or `pyproject.toml` (`[tool.freerace]`).
     public static func load(path: String) throws -> Config {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let text = FileSystem.text(path) else {
             throw Error(description: "cannot read configuration file \(path)")
         }
-        if path.hasSuffix("pyproject.toml") {
+        if FileSystem.baseName(path) == "pyproject.toml" {
             return try loadPyproject(path: path) ?? Config()
         }
         let table: TOMLTable
@@ -62,7 +60,7 @@ public struct Config: Sendable, Equatable {
     }
 
     static func loadPyproject(path: String) throws -> Config? {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        guard let text = FileSystem.text(path) else { return nil }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch {
             throw Error(description: "\(path): invalid TOML: \(error)")
@@ -105,7 +103,8 @@ public struct Config: Sendable, Equatable {
         c.define = try strings("define")
         c.undefine = try strings("undefine")
         c.exclude = try strings("exclude")
-        c.baseline = try string("baseline")
+        // a path in the file is relative to the file's folder, wherever freerace runs from
+        c.baseline = try string("baseline").map { $0.hasPrefix("/") ? $0 : FileSystem.normalize(FileSystem.parent(source) + "/" + $0) }
         if let v = t["jobs"] {
             guard let i = v.int, i > 0 else { throw Error(description: "\(source): `\(prefix)jobs` must be a positive integer") }
             c.jobs = i

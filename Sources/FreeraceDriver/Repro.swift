@@ -34,8 +34,8 @@ public struct ReproCommand: Sendable {
     }
 
     /// Runs the command; returns the exit status (0 no failure seen, 1 the race reproduced).
-    public func execute(log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) },
-                        stdout: (String) -> Void = { print($0, terminator: "") }) throws -> Int32 {
+    public func execute(log: @escaping (String) -> Void = { Console.err($0 + "\n") },
+                        stdout: (String) throws -> Void = Console.out) throws -> Int32 {
         let r = try prepare(log: log)
         var finding = r.finding
         if let o = r.outcome {
@@ -47,7 +47,7 @@ public struct ReproCommand: Sendable {
                             elapsedSeconds: r.elapsed, warnings: [],
                             modules: [], target: target ?? "auto", suppressed: 0, baselined: 0, unusedSuppressions: [])
         if r.outcome != nil || format != "text" {
-            stdout(Renderer.render(report, format: fmt, rules: RuleRegistry.all, quiet: false))
+            try stdout(Renderer.render(report, format: fmt, rules: RuleRegistry.all, quiet: false))
         }
         return (r.outcome?.failed ?? false) ? 1 : 0
     }
@@ -70,9 +70,7 @@ public struct ReproCommand: Sendable {
         let t = try scriptTarget(for: finding)
         let script = ReproScript.generate(finding: finding, target: t, seconds: seconds)
         let path = output ?? "freerace-repro-\(finding.id).py"
-        do { try script.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-            throw UsageError("cannot write \(path): \(error.localizedDescription)")
-        }
+        try OutputFile.write(script, to: path)
         log("wrote \(path)")
         var py = python
         var env: [String: String] = [:]

@@ -15,17 +15,15 @@ public struct SourceSet: Sendable {
     ]
 
     public init(paths: [String], exclude: [String] = []) {
-        let fm = FileManager.default
         var seen = Set<String>()
         for raw in paths {
             let path = raw.count > 1 && raw.hasSuffix("/") ? String(raw.dropLast()) : raw
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+            guard let st = FileSystem.status(path) else {
                 missing.append(raw)
                 continue
             }
-            if isDir.boolValue {
-                walk(path, fm: fm, seen: &seen, exclude: exclude)
+            if st.kind == .directory {
+                walk(path, seen: &seen, exclude: exclude)
             } else if let lang = Language.of(path: path) {
                 if seen.insert(Self.identity(path)).inserted { files.append((path, lang)) }
             } else {
@@ -42,13 +40,15 @@ public struct SourceSet: Sendable {
     /// One key per file however its path was spelled (`ex/a.c`, `./ex/a.c`, `/abs/ex/a.c`,
     /// `ex/sub/../a.c`): overlapping arguments must not analyze (and report) a file twice.
     static func identity(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.path
+        FileSystem.absolute(path)
     }
 
-    private mutating func walk(_ root: String, fm: FileManager, seen: inout Set<String>, exclude: [String]) {
+    /// Names are bytes: a file or folder whose name is not UTF-8 is walked and analyzed like any
+    /// other (see `PathText`).
+    private mutating func walk(_ root: String, seen: inout Set<String>, exclude: [String]) {
         var stack = [root]
         while let dir = stack.popLast() {
-            guard let names = try? fm.contentsOfDirectory(atPath: dir) else {
+            guard let names = FileSystem.list(dir) else {
                 warnings.append(FileWarning(path: dir, message: "cannot read directory"))
                 continue
             }
@@ -56,23 +56,22 @@ public struct SourceSet: Sendable {
                 if name.hasPrefix(".") { continue }
                 let full = dir == "." ? name : dir + "/" + name
                 if exclude.contains(where: { Self.matches(full, pattern: $0) }) { continue }
-                guard let attrs = try? fm.attributesOfItem(atPath: full), var type = attrs[.type] as? FileAttributeType
-                else { continue }
-                if type == .typeSymbolicLink {
+                guard var st = FileSystem.status(full, followLinks: false) else { continue }
+                if st.kind == .symlink {
                     // a link to a source file is read; a link to a directory is not followed (cycles)
-                    var isDir: ObjCBool = false
-                    guard fm.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue else {
-                        if !fm.fileExists(atPath: full), Language.of(path: name) != nil {
+                    guard let target = FileSystem.status(full) else {
+                        if Language.of(path: name) != nil {
                             warnings.append(FileWarning(path: full, message: "broken symbolic link; skipped"))
                         }
                         continue
                     }
-                    type = .typeRegular
+                    if target.kind == .directory { continue }
+                    st = target
                 }
-                if type == .typeDirectory {
+                if st.kind == .directory {
                     if Self.skippedDirectories.contains(name) || name.hasPrefix(".build") { continue }
                     stack.append(full)
-                } else if type == .typeRegular, let lang = Language.of(path: name) {
+                } else if st.kind == .regular, let lang = Language.of(path: name) {
                     if seen.insert(Self.identity(full)).inserted { files.append((full, lang)) }
                 }
             }
@@ -150,7 +149,7 @@ public enum SourceLoader {
     public static func readBytes(path: String) -> Result<[UInt8], FileWarning> {
         // Non-blocking open and a check on the opened descriptor: a FIFO or device named as a
         // source must not block the run, and nothing larger than the limit is read into memory.
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        let fd = FileSystem.withCPath(path) { open($0, O_RDONLY | O_NONBLOCK | O_CLOEXEC) }
         guard fd >= 0 else {
             return .failure(FileWarning(path: path, message: "cannot open file: \(errnoText())"))
         }

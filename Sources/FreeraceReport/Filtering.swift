@@ -31,7 +31,9 @@ public struct FindingFilter: Sendable {
     public struct Outcome: Sendable {
         public var kept: [Finding]
         public var suppressed: Int
-        public var baselined: Int
+        /// Findings left out because the baseline lists them (still current findings).
+        public var baselinedFindings: [Finding]
+        public var baselined: Int { baselinedFindings.count }
         /// Suppression comments that matched no finding: (path, suppression).
         public var unusedSuppressions: [(String, Suppression)]
     }
@@ -39,7 +41,7 @@ public struct FindingFilter: Sendable {
     public func apply(_ findings: [Finding], suppressions: [String: [Suppression]]) -> Outcome {
         var kept: [Finding] = []
         var suppressed = 0
-        var baselined = 0
+        var baselined: [Finding] = []
         var used = Set<String>()
         for f in findings where isSelected(f.code) {
             if let s = (suppressions[f.location.path] ?? []).first(where: { Self.covers($0, f) }) {
@@ -48,7 +50,7 @@ public struct FindingFilter: Sendable {
                 continue
             }
             if baselineIDs.contains(f.id) {
-                baselined += 1
+                baselined.append(f)
                 continue
             }
             kept.append(f)
@@ -57,7 +59,7 @@ public struct FindingFilter: Sendable {
         for (path, list) in suppressions.sorted(by: { $0.key < $1.key }) {
             for s in list where !s.foreign && !used.contains("\(path):\(s.line)") { unused.append((path, s)) }
         }
-        return Outcome(kept: kept, suppressed: suppressed, baselined: baselined, unusedSuppressions: unused)
+        return Outcome(kept: kept, suppressed: suppressed, baselinedFindings: baselined, unusedSuppressions: unused)
     }
 
     static func covers(_ s: Suppression, _ f: Finding) -> Bool {
@@ -67,30 +69,54 @@ public struct FindingFilter: Sendable {
 }
 
 /// `--baseline` / `--write-baseline`: the ids of known findings, so CI only fails on new ones.
+///
+/// The file is JSON: `{"version": 1, "findings": [{"id", "code", "path", "message"}]}`, sorted
+/// by path, code and id so that it diffs well under version control.
 public enum Baseline {
-    public struct Entry: Codable, Sendable {
+    public struct Entry: Codable, Sendable, Hashable {
         public var id: String
         public var code: String
         public var path: String
         public var message: String
+
+        public init(id: String, code: String, path: String, message: String) {
+            self.id = id
+            self.code = code
+            self.path = path
+            self.message = message
+        }
+
+        public init(_ f: Finding) {
+            self.init(id: f.id, code: f.code, path: f.location.path, message: f.message)
+        }
     }
+
     public struct File: Codable, Sendable {
         public var version: Int
         public var findings: [Entry]
     }
 
-    public static func read(path: String) throws -> Set<String> {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let f = try JSONDecoder().decode(File.self, from: data)
-        return Set(f.findings.map(\.id))
+    public struct ReadError: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    public static func write(_ findings: [Finding], path: String) throws {
-        let f = File(version: 1, findings: findings.map {
-            Entry(id: $0.id, code: $0.code, path: $0.location.path, message: $0.message)
-        })
+    /// The entries of a baseline file's contents.
+    public static func parse(_ bytes: [UInt8]) throws -> [Entry] {
+        do {
+            return try JSONDecoder().decode(File.self, from: Data(bytes)).findings
+        } catch {
+            throw ReadError(description: "not a freerace baseline (expected JSON with `version` and `findings`)")
+        }
+    }
+
+    /// The file's contents for these entries: each id once, in a stable order.
+    public static func encode(_ entries: [Entry]) -> [UInt8] {
+        var seen = Set<String>()
+        let unique = entries.filter { seen.insert($0.id).inserted }
+            .sorted { ($0.path, $0.code, $0.id) < ($1.path, $1.code, $1.id) }
         let enc = JSONEncoder()
         enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try enc.encode(f).write(to: URL(fileURLWithPath: path))
+        let data = (try? enc.encode(File(version: 1, findings: unique))) ?? Data()
+        return Array(data) + [0x0A]
     }
 }

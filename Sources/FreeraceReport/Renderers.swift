@@ -61,11 +61,13 @@ public enum Renderer {
     public static func render(_ report: Report, format: OutputFormat, rules: [any Rule], color: Bool = false,
                               statistics: Bool = false, quiet: Bool = false,
                               lineText: (String, Int) -> String? = { _, _ in nil }) -> String {
+        // A path that is not UTF-8 carries its bytes as escapes (`PathText`); people see `\xNN`,
+        // JSON an escaped backslash, SARIF URIs the bytes percent-encoded.
         switch format {
-        case .text: return text(report, color: color, statistics: statistics, quiet: quiet, lineText: lineText)
-        case .json: return json(report) + "\n"
-        case .sarif: return sarif(report, rules: rules) + "\n"
-        case .github: return github(report)
+        case .text: return PathText.display(text(report, color: color, statistics: statistics, quiet: quiet, lineText: lineText))
+        case .json: return PathText.display(json(report), inJSON: true) + "\n"
+        case .sarif: return PathText.display(sarif(report, rules: rules), inJSON: true) + "\n"
+        case .github: return PathText.display(github(report))
         }
     }
 
@@ -198,15 +200,13 @@ public enum Renderer {
     public static func sarif(_ r: Report, rules: [any Rule]) -> String {
         // files under the directory freerace ran in are named relative to it (%SRCROOT%), however
         // they were spelled on the command line; others by absolute file URI
-        let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
+        let root = FileSystem.currentDirectory()
         let rootPrefix = root.hasSuffix("/") ? root : root + "/"
         func physical(_ l: Location) -> [String: Any] {
-            let abs = URL(fileURLWithPath: l.path).standardizedFileURL
-            let artifact: [String: Any] = abs.path.hasPrefix(rootPrefix)
-                ? ["uri": String(abs.path.dropFirst(rootPrefix.count))
-                    .addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? l.path,
-                   "uriBaseId": "%SRCROOT%"]
-                : ["uri": abs.absoluteString]
+            let abs = FileSystem.absolute(l.path)
+            let artifact: [String: Any] = abs.hasPrefix(rootPrefix)
+                ? ["uri": PathText.percentEncoded(String(abs.dropFirst(rootPrefix.count))), "uriBaseId": "%SRCROOT%"]
+                : ["uri": "file://" + PathText.percentEncoded(abs)]
             return ["artifactLocation": artifact,
                     "region": ["startLine": l.line, "startColumn": l.column]]
         }
@@ -255,8 +255,7 @@ public enum Renderer {
                 "tool": ["driver": ["name": "freerace", "version": toolVersion, "semanticVersion": toolVersion,
                                     "rules": sarifRules]],
                 // relative paths are relative to the directory freerace ran in
-                "originalUriBaseIds": ["%SRCROOT%": ["uri": URL(fileURLWithPath: FileManager.default.currentDirectoryPath,
-                                                                isDirectory: true).absoluteString]],
+                "originalUriBaseIds": ["%SRCROOT%": ["uri": "file://" + PathText.percentEncoded(rootPrefix)]],
                 "results": results,
                 "invocations": [["executionSuccessful": true,
                                  "toolExecutionNotifications": r.warnings.map {

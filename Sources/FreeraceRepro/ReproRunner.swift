@@ -1,5 +1,6 @@
 import Foundation
 import FreeraceRules
+import FreeraceSyntax
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,14 +22,13 @@ public enum ReproRunner {
 
     /// Finds the project root of a source file: the nearest directory with setup.py or pyproject.toml.
     public static func projectRoot(for path: String) -> String? {
-        var dir = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent()
+        var dir = FileSystem.parent(FileSystem.absolute(path))
         for _ in 0..<12 {
-            for marker in ["setup.py", "pyproject.toml"] where
-                FileManager.default.fileExists(atPath: dir.appendingPathComponent(marker).path) {
-                return dir.path
+            for marker in ["setup.py", "pyproject.toml"] where FileSystem.exists(dir + "/" + marker) {
+                return dir
             }
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { break }
+            let parent = FileSystem.parent(dir)
+            if parent == dir { break }
             dir = parent
         }
         return nil

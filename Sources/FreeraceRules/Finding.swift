@@ -84,30 +84,18 @@ public struct Finding: Sendable, Codable, Hashable {
     }
 
     /// Stable across runs and unrelated edits: code, file and the rule's key — never line numbers.
-    /// The file is named relative to its project root, so the id does not depend on the directory
-    /// freerace was run from or on how the path was spelled.
+    /// The file is named relative to its project root (the driver knows the roots and calls
+    /// `assignID`), so the id does not depend on the directory freerace was run from or on how
+    /// the path was spelled. Until then the id hashes the path as given.
     public static func makeID(code: String, path: String, key: String) -> String {
         var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        for b in "\(code)|\(projectRelative(path))|\(key)".utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        for b in "\(code)|\(path)|\(key)".utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
         return "\(code)-" + String(h, radix: 16).leftPadded(16)
     }
 
-    /// `path` relative to the nearest ancestor holding `.git`, `pyproject.toml`, `setup.py` or
-    /// `setup.cfg`; the last two components when there is none.
-    public static func projectRelative(_ path: String) -> String {
-        let url = URL(fileURLWithPath: path).standardizedFileURL
-        var dir = url.deletingLastPathComponent()
-        for _ in 0..<40 {
-            for marker in [".git", "pyproject.toml", "setup.py", "setup.cfg"]
-            where FileManager.default.fileExists(atPath: dir.appendingPathComponent(marker).path) {
-                let base = dir.path.hasSuffix("/") ? dir.path : dir.path + "/"
-                if url.path.hasPrefix(base) { return String(url.path.dropFirst(base.count)) }
-            }
-            let parent = dir.deletingLastPathComponent()
-            if parent.path == dir.path { break }
-            dir = parent
-        }
-        return url.pathComponents.suffix(2).joined(separator: "/")
+    /// Sets the id from the finding's file named relative to its project root.
+    public mutating func assignID(projectRelativePath: String) {
+        id = Finding.makeID(code: code, path: projectRelativePath, key: key)
     }
 }
 

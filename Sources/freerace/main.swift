@@ -111,11 +111,11 @@ struct Rules: ParsableCommand {
         if json {
             let list = RuleRegistry.all.map { ["code": $0.code, "name": $0.name, "summary": $0.summary, "maturity": $0.maturity.rawValue] }
             let data = try JSONSerialization.data(withJSONObject: list, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            try Console.out(String(decoding: data, as: UTF8.self) + "\n")
             return
         }
         for r in RuleRegistry.all {
-            print("\(r.code)  \(r.name.padding(toLength: 42, withPad: " ", startingAt: 0)) \(r.maturity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.summary)")
+            try Console.out("\(r.code)  \(r.name.padding(toLength: 42, withPad: " ", startingAt: 0)) \(r.maturity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.summary)\n")
         }
     }
 }
@@ -127,7 +127,7 @@ struct Explain: ParsableCommand {
         guard let r = RuleRegistry.rule(code) ?? RuleRegistry.all.first(where: { $0.name == code }) else {
             throw UsageError("unknown rule `\(code)` (see `freerace rules`)")
         }
-        print(RuleDocs.text(r), terminator: "")
+        try Console.out(RuleDocs.text(r))
     }
 }
 
@@ -156,18 +156,18 @@ struct ParseStatsCommand: ParsableCommand {
         if !set.missing.isEmpty { throw UsageError("path not found: \(set.missing.joined(separator: ", "))") }
         let stats = ParseStats.measure(set: set, jobs: jobs ?? defaultJobs, showRecovered: showRecovered)
         if json {
-            print(stats.jsonText())
+            try Console.out(stats.jsonText() + "\n")
             return
         }
-        for r in stats.recoveredFunctions.sorted() { print("recovered: \(r)") }
-        print(stats.text(), terminator: "")
+        for r in stats.recoveredFunctions.sorted() { try Console.out("recovered: \(r)\n") }
+        try Console.out(stats.text())
     }
 }
 
 struct DebugParseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "debug-parse", abstract: "Print the syntax tree of a file.", shouldDisplay: false)
     @Argument var path: String
-    func run() throws { print(debugParse(path: path)) }
+    func run() throws { try Console.out(debugParse(path: path) + "\n") }
 }
 
 struct DebugModelCommand: ParsableCommand {
@@ -176,24 +176,39 @@ struct DebugModelCommand: ParsableCommand {
     @Option var function: String?
     @Option var target: String = "auto"
     func run() throws {
-        print(debugModel(paths: paths, target: AnalysisTarget(rawValue: target) ?? .auto, function: function))
+        try Console.out(debugModel(paths: paths, target: AnalysisTarget(rawValue: target) ?? .auto, function: function) + "\n")
     }
 }
 
-// Exit statuses: 0 clean, 1 findings, 2 usage or configuration error.
+// Exit statuses: 0 clean, 1 findings, 2 usage or configuration error (and any failed write to
+// standard output or standard error).
+Console.prepare()
+// Arguments are bytes: a path that is not UTF-8 reaches the analyzer intact (see `PathText`);
+// `CommandLine.arguments` would have replaced its bytes with U+FFFD.
+let arguments = (1..<Int(CommandLine.argc)).map { i -> String in
+    let arg = CommandLine.unsafeArgv[i]!
+    let n = strlen(arg)
+    return arg.withMemoryRebound(to: UInt8.self, capacity: n) { PathText.decode(UnsafeBufferPointer(start: $0, count: n)) }
+}
 do {
-    var command = try Freerace.parseAsRoot()
+    var command = try Freerace.parseAsRoot(arguments)
     try command.run()
 } catch let e as UsageError {
-    FileHandle.standardError.write(Data("freerace: error: \(e.description)\n".utf8))
+    Console.err("freerace: error: \(e.description)\n")
     exit(2)
 } catch let e as ExitCode {
     exit(e.rawValue)
 } catch {
     let code = Freerace.exitCode(for: error)
+    let message = Freerace.fullMessage(for: error)
     if code == .success {
-        Freerace.exit(withError: error)  // --help, --version
+        // --help, --version
+        do { try Console.out(message + "\n") } catch let e as UsageError {
+            Console.err("freerace: error: \(e.description)\n")
+            exit(2)
+        }
+        exit(0)
     }
-    FileHandle.standardError.write(Data((Freerace.fullMessage(for: error) + "\n").utf8))
+    Console.err(message + "\n")
     exit(2)
 }
