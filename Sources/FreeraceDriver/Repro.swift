@@ -99,9 +99,9 @@ public struct ReproCommand: Sendable {
 
     /// What the script imports and calls, from the finding's hint and the overrides.
     func scriptTarget(for f: Finding) throws -> ReproScript.Target {
-        let hint = f.repro ?? ReproHint(module: nil, typeName: nil, mutators: [], readers: [], scenario: "object-mutate-vs-read")
+        let hint = f.repro ?? ReproHint(module: nil, typeName: nil, mutators: [], readers: [], scenario: .objectMutateVsRead)
         // CPython's own perf trampoline: toggle it from Python while other threads run code
-        if hint.scenario == "trampoline-toggle", module == nil, hint.module == nil {
+        if hint.scenario == .trampolineToggle, module == nil, hint.module == nil {
             return ReproScript.Target(module: "sys", typeName: nil,
                                       mutators: ["call:sys.activate_stack_trampoline('perf')",
                                                  "call:sys.deactivate_stack_trampoline()"],

@@ -88,9 +88,9 @@ struct BodyWalker {
         case .declaration:
             localDeclaration(n)
         case .exprStmt:
-            if let e = tree.child(n, 0) { _ = eval(e, use: .discarded) }
+            if let e = tree.operand(n) { _ = eval(e, use: .discarded) }
         case .returnStmt:
-            let v = tree.child(n, 0).map { eval($0, use: .used) } ?? .unknown
+            let v = tree.operand(n).map { eval($0, use: .used) } ?? .unknown
             function.ops.append(.ret(v, pos: pos(node.firstTok)))
         case .ifStmt:
             let kids = Array(tree.children(n))
@@ -147,12 +147,15 @@ struct BodyWalker {
     }
 
     mutating func localDeclaration(_ decl: Int32) {
-        guard let spec = tree.child(decl, 0), tree[spec].kind == .specifiers else { return }
-        let isStatic = tree[spec].aux & SpecifierBits.static != 0
-        let isTypedef = tree[spec].aux & SpecifierBits.typedef != 0
+        guard let specs = tree.declarationSpecifiers(decl) else { return }
+        let spec = specs.id
+        let isStatic = specs.isStatic
+        let isTypedef = specs.isTypedef
         for idn in tree.children(decl) where tree[idn].kind == .initDeclarator {
-            guard let d = tree.child(idn, 0), tree[d].kind == .declarator, tree[d].mainTok >= 0 else { continue }
-            let name = x.text(tree[d].mainTok)
+            let (declarator, initializer) = tree.initDeclaratorParts(idn)
+            guard let dv = declarator, dv.nameToken >= 0 else { continue }
+            let d = dv.id
+            let name = x.text(dv.nameToken)
             let type = x.typeRef(spec: spec, declarator: d)
             if isTypedef { continue }
             if tree.declaresFunction(d) { continue }  // local prototype
@@ -163,13 +166,13 @@ struct BodyWalker {
                 staticLocals[name] = qualified
                 globalTypes[qualified] = type
                 staticGlobals.append(GlobalFacts(name: qualified, type: type, isStatic: true, isExtern: false,
-                                                 isThreadLocal: tree[spec].aux & SpecifierBits.threadLocal != 0,
+                                                 isThreadLocal: specs.isThreadLocal,
                                                  initializer: nil, file: function.file, pos: pos(tree[d].mainTok)))
                 continue
             } else {
                 function.locals[name] = type
             }
-            guard let initNode = tree.child(idn, 1) else { continue }
+            guard let initNode = initializer else { continue }
             let target = resolve(name, tok: tree[d].mainTok)
             if tree[initNode].kind == .initList {
                 for c in tree.children(initNode) { _ = eval(c, use: .used) }
@@ -183,18 +186,18 @@ struct BodyWalker {
     }
 
     mutating func macroStatement(_ n: Int32) {
-        let node = tree[n]
-        let name = x.text(node.mainTok)
-        if node.aux == 255 {  // unknown macro used as a statement
+        guard let macro = tree.macroStatement(n) else { return }
+        let node = macro.node
+        let name = x.text(macro.nameToken)
+        if macro.isUnknown {  // unknown macro used as a statement
             for c in tree.children(n) {
                 if tree[c].kind == .compound { statement(c) } else { _ = eval(c, use: .discarded) }
             }
             return
         }
-        let role = MacroRole(rawValue: UInt8(node.aux)) ?? .statement
-        let region = node.flags > 0 ? RegionKind(rawValue: node.flags - 1) : nil
-        var args: [Int32] = []
-        if let al = tree.child(n, kind: .argList) { args = Array(tree.children(al)) }
+        let role = macro.role
+        let region = macro.region
+        let args = macro.arguments
         switch role {
         case .blockBegin:
             guard let region else { return }
@@ -278,8 +281,7 @@ struct BodyWalker {
         var n = n
         while true {
             switch tree[n].kind {
-            case .paren: guard let c = tree.child(n, 0) else { return n }; n = c
-            case .cast: guard let c = tree.child(n, 1) else { return n }; n = c
+            case .paren, .cast: guard let c = tree.operand(n) else { return n }; n = c
             default: return n
             }
         }
@@ -326,9 +328,10 @@ struct BodyWalker {
             let name = x.text(node.mainTok)
             return resolve(name, tok: node.mainTok)
         case .member:
-            guard let b = tree.child(n, 0) else { return nil }
+            let (baseNode, isArrow) = tree.memberParts(n)
+            guard let b = baseNode else { return nil }
             let base = eval(b, use: .used)
-            if node.flags == 1 { noteDeref(base, at: node.mainTok) }  // `base->field` uses what base points to
+            if isArrow { noteDeref(base, at: node.mainTok) }  // `base->field` uses what base points to
             let field = x.text(node.mainTok)
             let text = file.text(node: n)
             if let p = place(base) { return p.appending(field, text: text) }
@@ -341,14 +344,12 @@ struct BodyWalker {
             if kids.count > 1 { _ = eval(kids[1], use: .used) }
             return place(base)
         case .prefix where file.tokens[Int(node.mainTok)].kind == .star:
-            guard let b = tree.child(n, 0) else { return nil }
+            guard let b = tree.operand(n) else { return nil }
             let v = eval(b, use: .used)
             noteDeref(v, at: node.mainTok)
             return place(v)
-        case .paren:
-            return tree.child(n, 0).flatMap { lvalue($0) }
-        case .cast:
-            return tree.child(n, 1).flatMap { lvalue($0) }
+        case .paren, .cast:
+            return tree.operand(n).flatMap { lvalue($0) }
         default:
             _ = eval(n, use: .used)
             return nil
@@ -410,7 +411,7 @@ struct BodyWalker {
             }
             return v
         case .prefix:
-            guard let operand = tree.child(n, 0) else { return .unknown }
+            guard let operand = tree.operand(n) else { return .unknown }
             let op = file.tokens[Int(node.mainTok)].kind
             switch op {
             case .amp:
@@ -432,7 +433,7 @@ struct BodyWalker {
                 return .unknown
             }
         case .postfix:
-            guard let operand = tree.child(n, 0) else { return .unknown }
+            guard let operand = tree.operand(n) else { return .unknown }
             if let p = lvalue(operand) {
                 function.ops.append(.read(p, pos: pos(node.mainTok), regions: activeRegions))
                 assign(p, .offset(.path(p)), at: node.mainTok)
@@ -440,12 +441,10 @@ struct BodyWalker {
             }
             return .unknown
         case .cast:
-            let kids = Array(tree.children(n))
-            guard kids.count == 2 else { return .unknown }
-            let t = typeOf(typeName: kids[0])
-            return .cast(t, eval(kids[1], use: use))
+            guard let typeName = tree.castType(n), let operand = tree.operand(n) else { return .unknown }
+            return .cast(typeOf(typeName: typeName), eval(operand, use: use))
         case .paren:
-            return tree.child(n, 0).map { eval($0, use: use) } ?? .unknown
+            return tree.operand(n).map { eval($0, use: use) } ?? .unknown
         case .binary:
             let kids = Array(tree.children(n))
             guard kids.count == 2 else { return .unknown }
@@ -502,8 +501,8 @@ struct BodyWalker {
     }
 
     func typeOf(typeName n: Int32) -> TypeRef {
-        guard let spec = tree.child(n, 0), tree[spec].kind == .specifiers else { return TypeRef(name: "?") }
-        return x.typeRef(spec: spec, declarator: tree.child(n, 1))
+        guard let spec = tree.declarationSpecifiers(n) else { return TypeRef(name: "?") }
+        return x.typeRef(spec: spec.id, declarator: tree.declarationDeclarator(n))
     }
 
     /// Records a call and applies what the C-API table says it does to regions.

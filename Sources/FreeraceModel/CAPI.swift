@@ -7,8 +7,8 @@ public struct CAPIEntry: Sendable {
     public enum Reference: UInt8, Sendable { case none, borrowed, new }
 
     public struct Effects: OptionSet, Sendable {
-        public let rawValue: UInt32
-        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public let rawValue: UInt64
+        public init(rawValue: UInt64) { self.rawValue = rawValue }
         /// May drop the last reference to an object (and so run arbitrary code or free memory).
         public static let mayFreeObject = Effects(rawValue: 1 << 0)
         /// May call back into Python code.
@@ -70,6 +70,10 @@ public struct CAPIEntry: Sendable {
         public static let onceInit = Effects(rawValue: 1 << 30)
         /// Returns a new Python object no other thread can see yet.
         public static let allocatesObject = Effects(rawValue: 1 << 31)
+        /// The container it borrows from is always reachable by other threads, whatever the
+        /// caller holds: a weak reference's referent (any thread may drop the last strong
+        /// reference) or the interpreter's module registry.
+        public static let borrowsFromAlwaysShared = Effects(rawValue: 1 << 32)
     }
 
     public var name: String
@@ -230,10 +234,10 @@ public enum CAPI {
         r("_PyDict_GetItemStringWithError", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyDict_GetItemStringRef", "internal"),
         r("PyDict_SetDefault", .borrowed, [.borrowsFromContainer, .mutatesContainer], arg: 0, replacement: "PyDict_SetDefaultRef", "howto/free-threading-extensions"),
         e("PyDict_Next", [.borrowsFromContainer], arg: 0, "howto/free-threading-extensions: needs Py_BEGIN_CRITICAL_SECTION(dict)"),
-        r("PyWeakref_GetObject", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyWeakref_GetRef", "howto/free-threading-extensions"),
-        r("PyWeakref_GET_OBJECT", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyWeakref_GetRef", "howto/free-threading-extensions"),
-        r("PyImport_AddModule", .borrowed, [.borrowsFromContainer], replacement: "PyImport_AddModuleRef", "howto/free-threading-extensions"),
-        r("PyImport_AddModuleObject", .borrowed, [.borrowsFromContainer], replacement: "PyImport_AddModuleRef", "howto/free-threading-extensions"),
+        r("PyWeakref_GetObject", .borrowed, [.borrowsFromContainer, .borrowsFromAlwaysShared], arg: 0, replacement: "PyWeakref_GetRef", "howto/free-threading-extensions"),
+        r("PyWeakref_GET_OBJECT", .borrowed, [.borrowsFromContainer, .borrowsFromAlwaysShared], arg: 0, replacement: "PyWeakref_GetRef", "howto/free-threading-extensions"),
+        r("PyImport_AddModule", .borrowed, [.borrowsFromContainer, .borrowsFromAlwaysShared], replacement: "PyImport_AddModuleRef", "howto/free-threading-extensions"),
+        r("PyImport_AddModuleObject", .borrowed, [.borrowsFromContainer, .borrowsFromAlwaysShared], replacement: "PyImport_AddModuleRef", "howto/free-threading-extensions"),
         r("PyCell_GET", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyCell_Get", "howto/free-threading-extensions"),
         // Strong-reference replacements (safe)
         r("PyList_GetItemRef", .new, [], "c-api/list (3.13)"),

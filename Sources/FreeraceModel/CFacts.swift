@@ -195,43 +195,44 @@ struct Extractor {
 
     /// The base type named by a specifiers node.
     func baseTypeName(_ spec: Int32) -> String {
-        let s = tree[spec]
-        if s.mainTok >= 0 { return text(s.mainTok) }
-        if let st = tree.child(spec, kind: .structSpec), tree[st].mainTok >= 0 { return text(tree[st].mainTok) }
+        guard let s = tree.specifiers(spec) else { return "int" }
+        if s.typeToken >= 0 { return text(s.typeToken) }
+        if let st = s.structSpec, st.tagToken >= 0 { return text(st.tagToken) }
         return "int"
     }
 
     func typeRef(spec: Int32, declarator d: Int32?) -> TypeRef {
         var t = TypeRef(name: baseTypeName(spec))
-        t.pointers = Int(tree[spec].flags)
-        t.isAtomic = tree[spec].aux & SpecifierBits.atomic != 0
-        if let d {
-            let dn = tree[d]
-            t.pointers += Int(dn.aux)
-            if let inner = tree.child(d, kind: .declarator) { t.pointers += Int(tree[inner].aux) }
-            t.isFunctionPointer = dn.flags & DeclaratorFlags.functionPointer != 0
-            t.isArray = dn.flags & DeclaratorFlags.array != 0
-                || tree.child(d, kind: .declarator).map { tree[$0].flags & DeclaratorFlags.array != 0 } == true
+        if let s = tree.specifiers(spec) {
+            t.pointers = s.pointerDepth
+            t.isAtomic = s.isAtomic
+        }
+        if let dv = d.flatMap({ tree.declarator($0) }) {
+            t.pointers += dv.pointerDepth + (dv.nested?.pointerDepth ?? 0)
+            t.isFunctionPointer = dv.isFunctionPointer
+            t.isArray = dv.isArray || dv.nested?.isArray == true
         }
         return t
     }
 
     mutating func declaration(_ decl: Int32, global: Bool) {
-        guard let spec = tree.child(decl, 0), tree[spec].kind == .specifiers else { return }
-        let bits = tree[spec].aux
-        let isTypedef = bits & SpecifierBits.typedef != 0
+        guard let specs = tree.declarationSpecifiers(decl) else { return }
+        let spec = specs.id
+        let isTypedef = specs.isTypedef
         // struct definitions
         var structTag: String?
         var structIndex: Int?
-        if let st = tree.child(spec, kind: .structSpec), tree[st].flags & 2 != 0 {
-            let s = structFacts(st)
-            structTag = tree[st].mainTok >= 0 ? text(tree[st].mainTok) : nil
+        if let st = specs.structSpec, st.hasBody {
+            let s = structFacts(st.id)
+            structTag = st.tagToken >= 0 ? text(st.tagToken) : nil
             facts.structs.append(s)
             structIndex = facts.structs.count - 1
         }
         for idn in tree.children(decl) where tree[idn].kind == .initDeclarator {
-            guard let d = tree.child(idn, 0), tree[d].kind == .declarator, tree[d].mainTok >= 0 else { continue }
-            let name = text(tree[d].mainTok)
+            let (declarator, initializer) = tree.initDeclaratorParts(idn)
+            guard let dv = declarator, dv.nameToken >= 0 else { continue }
+            let d = dv.id
+            let name = text(dv.nameToken)
             let type = typeRef(spec: spec, declarator: d)
             if isTypedef {
                 facts.typedefs[name] = type
@@ -243,11 +244,10 @@ struct Extractor {
             }
             guard global else { continue }
             if tree.declaresFunction(d) { continue }  // prototype
-            var g = GlobalFacts(name: name, type: type, isStatic: bits & SpecifierBits.static != 0,
-                                isExtern: bits & SpecifierBits.extern != 0,
-                                isThreadLocal: bits & SpecifierBits.threadLocal != 0, initializer: nil,
-                                file: facts.path, pos: pos(tree[d].mainTok))
-            if let initNode = tree.child(idn, 1) { g.initializer = initValue(initNode) }
+            var g = GlobalFacts(name: name, type: type, isStatic: specs.isStatic, isExtern: specs.isExtern,
+                                isThreadLocal: specs.isThreadLocal, initializer: nil,
+                                file: facts.path, pos: pos(dv.nameToken))
+            if let initNode = initializer { g.initializer = initValue(initNode) }
             facts.globals.append(g)
         }
     }
@@ -265,23 +265,23 @@ struct Extractor {
     func collectFields(_ st: Int32, into fields: inout [FieldFact], isObject: inout Bool, first: inout Bool) {
         for fd in tree.children(st) {
             let n = tree[fd]
-            if n.kind == .fieldDecl, n.flags == 1 {
+            if tree.isMacroHeadField(fd) {
                 let macro = text(n.mainTok)
                 if first, ["PyObject_HEAD", "PyObject_VAR_HEAD", "PyException_HEAD"].contains(macro) { isObject = true }
                 first = false
                 continue
             }
-            guard n.kind == .fieldDecl || n.kind == .declaration, let spec = tree.child(fd, 0),
-                  tree[spec].kind == .specifiers else { continue }
+            guard n.kind == .fieldDecl || n.kind == .declaration, let specs = tree.declarationSpecifiers(fd) else { continue }
+            let spec = specs.id
             let decls = tree.children(fd).filter { tree[$0].kind == .declarator || tree[$0].kind == .initDeclarator }
             if decls.allSatisfy({ tree[$0].mainTok < 0 && tree[$0].kind == .declarator }),
-               let inner = tree.child(spec, kind: .structSpec) {
+               let inner = specs.structSpec?.id {
                 // anonymous struct/union member: its fields belong to the outer struct
                 collectFields(inner, into: &fields, isObject: &isObject, first: &first)
                 continue
             }
             for d0 in decls {
-                let d = tree[d0].kind == .initDeclarator ? (tree.child(d0, 0) ?? d0) : d0
+                let d = tree[d0].kind == .initDeclarator ? (tree.initDeclaratorParts(d0).declarator?.id ?? d0) : d0
                 guard tree[d].mainTok >= 0 else { continue }
                 let t = typeRef(spec: spec, declarator: d)
                 if first, t.pointers == 0, Self.objectBaseTypes.contains(t.name) { isObject = true }
@@ -326,14 +326,11 @@ struct Extractor {
             let name = file.text(node.mainTok)
             if name == "NULL" || name == "nullptr" { return .null }
             return .path(AccessPath(root: .global, name: name, rootType: nil, text: name))
-        case .cast:
-            if let operand = tree.child(n, 1) { return constantValue(tree, file, operand) }
-            return .unknown
-        case .paren:
-            if let inner = tree.child(n, 0) { return constantValue(tree, file, inner) }
+        case .cast, .paren:
+            if let operand = tree.operand(n) { return constantValue(tree, file, operand) }
             return .unknown
         case .prefix:
-            if let inner = tree.child(n, 0) {
+            if let inner = tree.operand(n) {
                 let v = constantValue(tree, file, inner)
                 if file.tokens[Int(node.mainTok)].kind == .amp, let p = v.path { return .addressOf(p) }
                 return v
@@ -362,8 +359,8 @@ struct Extractor {
         var params: [ParamFact] = []
         if let pl = tree.functionParams(decl) {
             for p in tree.children(pl) where tree[p].kind == .paramDecl {
-                guard let ps = tree.child(p, 0), tree[ps].kind == .specifiers else { continue }
-                let pd = tree.child(p, 1)
+                guard let ps = tree.declarationSpecifiers(p)?.id else { continue }
+                let pd = tree.declarationDeclarator(p)
                 let t = typeRef(spec: ps, declarator: pd)
                 if t.name == "void", t.pointers == 0, pd.map({ tree[$0].mainTok < 0 }) ?? true { continue }
                 let pname = pd.flatMap { tree[$0].mainTok >= 0 ? text(tree[$0].mainTok) : nil } ?? "_\(params.count)"
@@ -371,10 +368,10 @@ struct Extractor {
             }
         }
         var ret = TypeRef(name: baseTypeName(spec))
-        ret.pointers = Int(tree[spec].flags) + Int(tree[decl].aux)
+        ret.pointers = (tree.specifiers(spec)?.pointerDepth ?? 0) + (tree.declarator(decl)?.pointerDepth ?? 0)
         let body = kids.first { tree[$0].kind == .compound }
         var f = FunctionFacts(name: name, file: facts.path, pos: pos(tree[decl].mainTok),
-                              isStatic: tree[spec].aux & SpecifierBits.static != 0, returnType: ret, params: params,
+                              isStatic: tree.specifiers(spec)?.isStatic ?? false, returnType: ret, params: params,
                               locals: [:], regions: [], calls: [], ops: [], functionRefs: [],
                               endPos: pos(tree[fn].lastTok), language: facts.language)
         if let body {

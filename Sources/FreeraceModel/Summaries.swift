@@ -81,15 +81,45 @@ public enum EffectKind: UInt8, Sendable, Codable, Hashable {
 public struct Effect: Sendable, Codable {
     public var kind: EffectKind
     public var origin: Origin
-    /// Lock keys held (`cs:MultiDictObject`, `mutex:state.lock`, `stw`), sorted.
-    public var locks: [String]
+    /// The locks held where it happens.
+    public var locks: LockSet
     public var gil: GILState
     /// Field names read by the conditions guarding the event (`refcount`).
     public var guards: [String]
     /// From the function whose summary holds the effect down to the event; the last step is the event.
     public var chain: [Step]
-    /// The API or expression involved (`PyMem_Free`, `self->keys`).
-    public var detail: String
+    /// What did it: the API called or the place accessed.
+    public var source: EffectSource
+}
+
+/// What an effect was done by, typed so rules never re-parse text.
+public enum EffectSource: Sendable, Codable, Hashable, CustomStringConvertible {
+    /// A call of a C-API or library function by name (`PyMem_Free`, `PyList_GetItem`).
+    case api(String)
+    /// An access to a place (`self->keys`, `frame->f_back`).
+    case access(AccessPath)
+    /// A call through a function pointer, with the pointer's source text.
+    case callThrough(String)
+
+    /// The API called, if the effect is a call of one.
+    public var api: String? {
+        if case .api(let n) = self { return n }
+        return nil
+    }
+
+    /// The accessed place, if the effect is an access.
+    public var place: AccessPath? {
+        if case .access(let p) = self { return p }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .api(let n): n
+        case .access(let p): p.text
+        case .callThrough(let t): t
+        }
+    }
 }
 
 /// What a function does, as seen by its callers.
@@ -417,35 +447,35 @@ public final class SummaryEngine {
 
     // MARK: lock context
 
-    /// Lock keys of the regions active at a point.
-    public func lockKeys(_ f: Int, regions: [Int]) -> [String] {
+    /// The locks of the regions active at a point.
+    public func lockKeys(_ f: Int, regions: [Int]) -> LockSet {
         let fn = program.functions[f]
-        var keys = Set<String>()
+        var locks: [Lock] = []
         for r in regions {
             let reg = fn.regions[r]
             switch reg.kind {
             case .criticalSection, .criticalSection2, .criticalSectionMutex:
-                keys.insert(csKey(reg.subject))
-                if let s2 = reg.subjects2 { keys.insert(csKey(s2)) }
+                locks.append(criticalSection(reg.subject))
+                if let s2 = reg.subjects2 { locks.append(criticalSection(s2)) }
             case .mutex:
-                keys.insert("mutex:" + (reg.subject.flatMap { program.placeKey($0) } ?? reg.subject?.text ?? "?"))
+                locks.append(.mutex(place: reg.subject.flatMap { program.placeKey($0) } ?? reg.subject?.text ?? "?"))
             case .stopTheWorld:
-                keys.insert("stw")
+                locks.append(.stopTheWorld)
             case .gilReleased, .gilHeldAgain:
                 break
             }
         }
-        return keys.sorted()
+        return LockSet(locks)
     }
 
-    func csKey(_ subject: AccessPath?) -> String {
-        guard let s = subject else { return "cs:?" }
+    func criticalSection(_ subject: AccessPath?) -> Lock {
+        guard let s = subject else { return .criticalSection(type: nil) }
         var t: TypeRef?
         if s.fields.isEmpty { t = s.rootType } else if let o = program.lastOwner(s) {
             t = program.fieldType(o, s.fields.last!)
         }
-        guard let ty = t, ty.name != "PyObject", ty.name != "void" else { return "cs:?" }
-        return "cs:" + program.canonicalType(ty.name)
+        guard let ty = t, ty.name != "PyObject", ty.name != "void" else { return .criticalSection(type: nil) }
+        return .criticalSection(type: program.canonicalType(ty.name))
     }
 
     public func gilState(_ f: Int, regions: [Int]) -> GILState {
@@ -458,18 +488,6 @@ public final class SummaryEngine {
             }
         }
         return .inherit
-    }
-
-    /// Whether two lock sets share a lock (critical sections on an unknown type match any).
-    public static func shareLock(_ a: [String], _ b: [String]) -> Bool {
-        if a.contains("stw") || b.contains("stw") { return true }
-        for x in a {
-            for y in b {
-                if x == y { return true }
-                if x.hasPrefix("cs:"), y.hasPrefix("cs:"), x == "cs:?" || y == "cs:?" { return true }
-            }
-        }
-        return false
     }
 
     // MARK: summaries
@@ -555,7 +573,7 @@ public final class SummaryEngine {
                 let gil = gilState(f, regions: regions)
                 for o in origins(f, path: p, at: i) {
                     add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
-                               chain: [Step(function: f, pos: pos, what: "uses `\(p.text)`")], detail: p.text))
+                               chain: [Step(function: f, pos: pos, what: "uses `\(p.text)`")], source: .access(p)))
                 }
             case .read(let p, let pos, let regions):
                 guard kinds.contains(.read) || kinds.contains(.frameRead) else { continue }
@@ -566,7 +584,7 @@ public final class SummaryEngine {
                 if kinds.contains(.read), fn.language == .python || fn.language == .cython || readsCountAsUses {
                     for o in origins(f, path: p, at: i) {
                         add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
-                                   chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], detail: p.text))
+                                   chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], source: .access(p)))
                     }
                 }
                 if kinds.contains(.frameRead), let last = p.fields.last {
@@ -576,7 +594,7 @@ public final class SummaryEngine {
                     for o in origins(f, path: base, at: i)
                     where Self.frameFields.contains(last) ? (o.isForeign || isParamRoot(o)) : Self.isForeignThread(o) {
                         add(Effect(kind: .frameRead, origin: o, locks: locks, gil: gil, guards: [],
-                                   chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], detail: p.text))
+                                   chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], source: .access(p)))
                     }
                 }
             case .assign(let t, _, let pos, let regions):
@@ -584,7 +602,7 @@ public final class SummaryEngine {
                 let locks = lockKeys(f, regions: regions)
                 for o in origins(f, path: t, at: i, forWrite: true) where !(t.root == .local && t.fields.isEmpty) {
                     add(Effect(kind: .write, origin: o, locks: locks, gil: gilState(f, regions: regions), guards: [],
-                               chain: [Step(function: f, pos: pos, what: "writes `\(t.text)`")], detail: t.text))
+                               chain: [Step(function: f, pos: pos, what: "writes `\(t.text)`")], source: .access(t)))
                 }
             case .call(let c):
                 let call = fn.calls[c]
@@ -599,19 +617,19 @@ public final class SummaryEngine {
                         if fx.contains(.freesMemory), !call.isInterior(a) {
                             for o in argOrigins {
                                 add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: guardNames(call),
-                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
+                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
                             }
                         }
                         if fx.contains(.unmapsMemory) {
                             for o in argOrigins {
                                 add(Effect(kind: .unmap, origin: o, locks: locks, gil: gil, guards: guardNames(call),
-                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
+                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
                             }
                         }
                         if fx.contains(.readsFrame) {
                             for o in argOrigins where o.isForeign || isParamRoot(o) {
                                 add(Effect(kind: .frameRead, origin: o, locks: locks, gil: gil, guards: [],
-                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
+                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
                             }
                         }
                         // dropping the reference a field or global holds (`Py_XDECREF(typeDict); typeDict = d;`)
@@ -621,13 +639,13 @@ public final class SummaryEngine {
                         if fx.contains(.mutatesContainer) || fx.contains(.replacesReference) || releasesPlace {
                             for o in argOrigins {
                                 add(Effect(kind: .mutate, origin: o, locks: locks, gil: gil, guards: [],
-                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
+                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
                             }
                         }
                         if fx.contains(.borrowsFromContainer) {
                             for o in argOrigins.isEmpty ? [Origin.unknownContainer] : Array(argOrigins) {
                                 add(Effect(kind: .borrow, origin: o, locks: locks, gil: gil, guards: [],
-                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], detail: name))
+                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
                             }
                         }
                     }
@@ -637,14 +655,14 @@ public final class SummaryEngine {
                    api.effects.contains(.borrowsFromContainer) {
                     add(Effect(kind: .borrow, origin: .global("sys.modules"), locks: locks, gil: gil, guards: [],
                                chain: [Step(function: f, pos: call.pos, what: "\(name)(\(call.argTexts.joined(separator: ", ")))")],
-                               detail: name))
+                               source: .api(name)))
                 }
                 // calls through pointers execute what they point to
                 if let target = call.target, kinds.contains(.exec) {
                     for o in origins(f, target, at: i) {
                         add(Effect(kind: .exec, origin: o, locks: locks, gil: gil, guards: [],
                                    chain: [Step(function: f, pos: call.pos, what: "calls through `\(Self.text(target))`")],
-                                   detail: Self.text(target)))
+                                   source: .callThrough(Self.text(target))))
                     }
                 }
                 // callee effects, lifted
@@ -659,7 +677,7 @@ public final class SummaryEngine {
                         for o in subs {
                             var l = e
                             l.origin = o
-                            l.locks = Array(Set(e.locks).union(locks)).sorted()
+                            l.locks = e.locks.union(locks)
                             if l.gil == .inherit { l.gil = gil }
                             l.guards = Array(Set(e.guards).union(guardNames(call))).sorted()
                             if e.chain.count < maxChain {

@@ -10,8 +10,8 @@ public enum ReproScript {
         public var typeName: String?
         public var mutators: [String]
         public var readers: [String]
-        public var scenario: String
-        public init(module: String, typeName: String?, mutators: [String], readers: [String], scenario: String) {
+        public var scenario: ReproScenario
+        public init(module: String, typeName: String?, mutators: [String], readers: [String], scenario: ReproScenario) {
             self.module = module
             self.typeName = typeName
             self.mutators = mutators
@@ -29,6 +29,35 @@ public enum ReproScript {
         "[" + xs.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\\\"") + "\"" }.joined(separator: ", ") + "]"
     }
 
+    /// The threads the script starts, chosen here for the scenario (the script itself makes no
+    /// choice by name).
+    static func threadLayout(_ scenario: ReproScenario, exitSetup: Int32) -> String {
+        switch scenario {
+        case .frameSampler, .trampolineToggle:
+            return """
+                    # workers deep in recursion (frames appear and disappear) vs the sampler / toggler
+                    threads += [threading.Thread(target=churn, daemon=True) for _ in range(THREADS)]
+                    threads += [threading.Thread(target=worker, args=(read + mutate, 50), daemon=True)]
+
+                """
+        case .lazyStaticInit:
+            return """
+                    # every thread races through the first call
+                    threads += [threading.Thread(target=worker, args=(mutate + read, 1), daemon=True) for _ in range(THREADS * 2)]
+
+                """
+        case .objectMutateVsRead, .containerMutateVsBorrow, .gilReleasedBuffer, .globalFreeVsRead:
+            return """
+                    if not [m for m in mutate if m] or not [r for r in read if r]:
+                        print("freerace repro: could not call the methods %s / %s with any probe arguments" % (MUTATORS, READERS))
+                        sys.exit(\(exitSetup))
+                    threads += [threading.Thread(target=worker, args=(mutate, 20), daemon=True) for _ in range(max(1, THREADS // 2))]
+                    threads += [threading.Thread(target=worker, args=(read, 20), daemon=True) for _ in range(THREADS)]
+
+                """
+        }
+    }
+
     public static func generate(finding: Finding, target: Target, seconds: Int) -> String {
         let header = """
             #!/usr/bin/env python3
@@ -37,7 +66,7 @@ public enum ReproScript {
             \(finding.location.path):\(finding.location.line): \(finding.message)
             why: \(finding.why)
 
-            Scenario: \(target.scenario). Threads call the freeing side (\(target.mutators.joined(separator: ", ")))
+            Scenario: \(target.scenario.rawValue). Threads call the freeing side (\(target.mutators.joined(separator: ", ")))
             while others call the reading side (\(target.readers.joined(separator: ", "))) on shared state.
             Run pinned to one CPU so the scheduler preempts at the worst moment:
                 taskset -c 0 python3 this_script.py
@@ -66,7 +95,6 @@ public enum ReproScript {
         TYPE = \(target.typeName.map { "\"\($0)\"" } ?? "None")
         MUTATORS = \(pyList(target.mutators))
         READERS = \(pyList(target.readers))
-        SCENARIO = \"\(target.scenario)\"
         SECONDS = float(os.environ.get("FREERACE_REPRO_SECONDS", "\(seconds)"))
         THREADS = int(os.environ.get("FREERACE_REPRO_THREADS", "4"))
 
@@ -190,18 +218,7 @@ public enum ReproScript {
             mutate = [operation(holder, m) for m in MUTATORS]
             read = [operation(holder, r) for r in READERS]
             threads = []
-            if SCENARIO in ("frame-sampler", "trampoline-toggle"):
-                # workers deep in recursion (frames appear and disappear) vs the sampler / toggler
-                threads += [threading.Thread(target=churn, daemon=True) for _ in range(THREADS)]
-                threads += [threading.Thread(target=worker, args=(read + mutate, 50), daemon=True)]
-            elif SCENARIO == "lazy-static-init":
-                threads += [threading.Thread(target=worker, args=(mutate + read, 1), daemon=True) for _ in range(THREADS * 2)]
-            else:
-                if not [m for m in mutate if m] or not [r for r in read if r]:
-                    print("freerace repro: could not call the methods %s / %s with any probe arguments" % (MUTATORS, READERS))
-                    sys.exit(\(exitSetup))
-                threads += [threading.Thread(target=worker, args=(mutate, 20), daemon=True) for _ in range(max(1, THREADS // 2))]
-                threads += [threading.Thread(target=worker, args=(read, 20), daemon=True) for _ in range(THREADS)]
+        \(threadLayout(target.scenario, exitSetup: exitSetup))
             start = time.monotonic()
             for t in threads:
                 t.start()

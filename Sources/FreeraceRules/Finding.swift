@@ -28,6 +28,25 @@ public struct Note: Sendable, Codable, Hashable {
     }
 }
 
+/// The shape of the stress test that can confirm a finding: which calls race with which.
+/// Shared by the rules (which choose it) and `freerace repro` (which writes the script).
+public enum ReproScenario: String, Sendable, Codable, Hashable, CaseIterable {
+    /// Threads mutate an object (resize, clear) while others read it through methods or iterators.
+    case objectMutateVsRead = "object-mutate-vs-read"
+    /// Threads toggle an executable trampoline on and off while others run code through it.
+    case trampolineToggle = "trampoline-toggle"
+    /// A thread samples other threads' frames while they call and return.
+    case frameSampler = "frame-sampler"
+    /// Threads mutate a shared container while others hold references borrowed from it.
+    case containerMutateVsBorrow = "container-mutate-vs-borrow"
+    /// Threads resize or free an object's buffer while another uses it with the GIL released.
+    case gilReleasedBuffer = "gil-released-buffer"
+    /// Threads race through a lazily initialized static.
+    case lazyStaticInit = "lazy-static-init"
+    /// Threads free or replace global memory while others read it.
+    case globalFreeVsRead = "global-free-vs-read"
+}
+
 /// What `freerace repro` needs to build a stress test for a finding.
 public struct ReproHint: Sendable, Codable, Hashable {
     /// Python module that holds the code (import name), when known.
@@ -37,10 +56,9 @@ public struct ReproHint: Sendable, Codable, Hashable {
     /// Methods or slots that free/mutate (thread B) and that read (thread A), as Python spellings.
     public var mutators: [String]
     public var readers: [String]
-    /// The scenario: `object-mutate-vs-read`, `trampoline-toggle`, `frame-sampler`, `container-mutate-vs-borrow`, `gil-released-buffer`.
-    public var scenario: String
+    public var scenario: ReproScenario
 
-    public init(module: String?, typeName: String?, mutators: [String], readers: [String], scenario: String) {
+    public init(module: String?, typeName: String?, mutators: [String], readers: [String], scenario: ReproScenario) {
         self.module = module
         self.typeName = typeName
         self.mutators = mutators

@@ -134,7 +134,7 @@ public final class RuleContext {
         // prefer mutations that can drop the last reference to an item (PyList_SetSlice, PyDict_Clear,
         // Py_CLEAR) over ones that only add (PyList_Append)
         var d: [Origin: (EntryPoint, Effect)] = [:]
-        func freesItems(_ fx: Effect) -> Bool { CAPI.lookup(fx.detail)?.effects.contains(.mayFreeObject) ?? false }
+        func freesItems(_ fx: Effect) -> Bool { fx.source.api.flatMap(CAPI.lookup)?.effects.contains(.mayFreeObject) ?? false }
         for e in nativeConcurrentEntries {
             for fx in mutationEngine.entryEffects(e.function) {
                 if let old = d[fx.origin], freesItems(old.1) || !freesItems(fx) { continue }

@@ -47,16 +47,6 @@ extension RuleContext {
         return e.label
     }
 
-    public func lockText(_ locks: [String]) -> String {
-        if locks.isEmpty { return "no critical section or lock held" }
-        return "holding " + locks.map { k -> String in
-            if k == "stw" { return "stop-the-world" }
-            if k.hasPrefix("cs:") { return "a critical section on " + (k == "cs:?" ? "an object" : "`\(k.dropFirst(3))`") }
-            if k.hasPrefix("mutex:") { return "lock `\(k.dropFirst(6))`" }
-            return k
-        }.joined(separator: ", ")
-    }
-
     /// Free-threading status for the file of a function.
     public func freeThreading(_ function: Int) -> (applies: Bool, reason: String) {
         program.freeThreading(file: program.functions[function].file)

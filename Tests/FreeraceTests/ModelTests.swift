@@ -968,10 +968,10 @@ typedef struct {
         let frees = engine.entryEffects(add).filter { $0.kind == .free }
         #expect(frees.map(\.origin) == [.field("MultiDictObject", "keys")])
         let e = try #require(frees.first)
-        #expect(e.detail == "PyMem_Free")
+        #expect(e.source == .api("PyMem_Free"))
         #expect(e.chain.map { p.functions[$0.function].name } == ["md_add", "md_resize", "free_wrapper"])
         #expect(e.chain.last?.what == "PyMem_Free(p)")
-        #expect(e.locks == [])
+        #expect(e.locks.isEmpty)
         // inside free_wrapper the free is of its parameter
         let fw = try #require(p.index("free_wrapper"))
         #expect(engine.summary(fw).effects.map(\.origin) == [.param(0, [])])
@@ -1198,12 +1198,13 @@ typedef struct {
         let engine = SummaryEngine(program: p, kinds: [.free])
         let l = try #require(p.index("locked"))
         let u = try #require(p.index("unlocked"))
-        #expect(engine.entryEffects(l).map(\.locks) == [["cs:MultiDictObject"]])
-        #expect(engine.entryEffects(u).map(\.locks) == [[]])
+        #expect(engine.entryEffects(l).map(\.locks) == [LockSet([.criticalSection(type: "MultiDictObject")])])
+        #expect(engine.entryEffects(u).map(\.locks) == [LockSet.none])
         #expect(engine.entryEffects(l).map(\.origin) == [.field("MultiDictObject", "keys")])
-        #expect(SummaryEngine.shareLock(["cs:MultiDictObject"], ["cs:?"]))
-        #expect(!SummaryEngine.shareLock(["cs:MultiDictObject"], ["mutex:g"]))
-        #expect(SummaryEngine.shareLock(["stw"], []))
+        #expect(LockSet.orders(LockSet([.criticalSection(type: "MultiDictObject")]), LockSet([.criticalSection(type: nil)])))
+        #expect(!LockSet.orders(LockSet([.criticalSection(type: "MultiDictObject")]), LockSet([.mutex(place: "g")])))
+        #expect(!LockSet.orders(LockSet([.criticalSection(type: "A")]), LockSet([.criticalSection(type: "B")])))
+        #expect(LockSet.orders(LockSet([.stopTheWorld]), .none))
     }
 }
 

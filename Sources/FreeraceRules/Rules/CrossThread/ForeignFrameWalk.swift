@@ -70,7 +70,7 @@ public struct ForeignFrameWalk: Rule {
         let entries = program.entryPoints.filter { $0.kind != .gc && $0.kind != .dealloc }
         for e in entries {
             for fx in ctx.frameEngine.entryEffects(e.function) where fx.kind == .frameRead {
-                guard let src = fx.origin.foreignSource, !fx.locks.contains("stw") else { continue }
+                guard let src = fx.origin.foreignSource, !fx.locks.holdsStopTheWorld else { continue }
                 if Self.followsOnlyTheList(fx), fx.gil != .released, !ctx.freeThreading(src.function).applies { continue }
                 let key = "\(src.function)"
                 let step = fx.chain.last!
@@ -98,8 +98,8 @@ public struct ForeignFrameWalk: Rule {
     /// frame. With the GIL, a thread state is unlinked and freed by a thread that holds the GIL, so
     /// the walker (which holds it too) cannot see it go; only free-threaded builds lose that order.
     static func followsOnlyTheList(_ fx: Effect) -> Bool {
-        let last = fx.detail.split(separator: ">").last.flatMap { $0.split(separator: ".").last } ?? ""
-        return listFields.contains(String(last))
+        guard let last = fx.source.place?.fields.last else { return false }
+        return listFields.contains(last)
     }
 
     static func isFramesSource(_ api: String) -> Bool { api.contains("CurrentFrames") || api.contains("CurrentExceptions") }
@@ -190,6 +190,6 @@ public struct ForeignFrameWalk: Rule {
             if parts.count >= 2 { typeName = String(parts[parts.count - 2]) }
         }
         return ReproHint(module: ctx.moduleName(source), typeName: typeName, mutators: [], readers: [reader],
-                         scenario: "frame-sampler")
+                         scenario: .frameSampler)
     }
 }

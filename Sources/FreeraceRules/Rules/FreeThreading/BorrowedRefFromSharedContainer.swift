@@ -59,7 +59,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
                 // a backport of the strong-reference API (pythoncapi_compat.h) borrows by design, and is
                 // only compiled for Pythons that have a GIL
                 if Self.strongReplacements.contains(program.functions[site.function].name) { continue }
-                guard isShared(fx.origin, api: fx.detail, entry: e, program: program) else { continue }
+                guard isShared(fx.origin, api: fx.source.description, entry: e, program: program) else { continue }
                 // a field of a per-call struct holds a shared container only if something shared is stored in it
                 if case .field(let owner, let field) = fx.origin, !program.isPythonObject(owner) {
                     if !ctx.fieldContents(owner, field).contains(where: { Self.isOutside($0) }) { continue }
@@ -67,7 +67,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
                 let callerObject = Self.holdsCallerObject(ctx, fx.origin)
                 // a field or global nobody mutates or replaces (Py_XSETREF, Py_CLEAR) after it is
                 // published is not a mutable container: a plain store publishes, it frees nothing
-                if case .param = fx.origin {} else if !callerObject, !fx.detail.hasPrefix("PyWeakref_"), !fx.detail.hasPrefix("PyImport_"),
+                if case .param = fx.origin {} else if !callerObject, !(fx.source.api.flatMap(CAPI.lookup)?.effects.contains(.borrowsFromAlwaysShared) ?? false),
                     mutator(ctx, of: fx.origin) == nil { continue }
                 guard !protected(ctx, fx, site: site) else { continue }
                 if bySite[site] == nil {
@@ -102,7 +102,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
 
     /// Whether the container can be reached by other threads.
     func isShared(_ o: Origin, api: String, entry: EntryPoint, program: Program) -> Bool {
-        if api.hasPrefix("PyWeakref_") || api.hasPrefix("PyImport_AddModule") { return true }
+        if CAPI.lookup(api)?.effects.contains(.borrowsFromAlwaysShared) ?? false { return true }
         switch o {
         case .freshContainer, .freshObject, .unknownContainer, .alloc, .foreignFrames, .foreignThread:
             return false
@@ -132,10 +132,10 @@ public struct BorrowedRefFromSharedContainer: Rule {
             guard [.criticalSection, .criticalSection2, .criticalSectionMutex].contains(reg.kind) else { continue }
             if let c = container, reg.subject?.key == c.key || reg.subjects2?.key == c.key { return true }
         }
-        if fx.locks.contains("stw") { return true }
+        if fx.locks.holdsStopTheWorld { return true }
         // held by a caller (the borrow's own function holds no critical section)
-        let own = Set(ctx.lifetimeEngine.lockKeys(site.function, regions: call.regions))
-        return fx.locks.contains { $0.hasPrefix("cs:") && !own.contains($0) }
+        let own = ctx.lifetimeEngine.lockKeys(site.function, regions: call.regions)
+        return fx.locks.contains { if case .criticalSection = $0 { return !own.contains($0) }; return false }
     }
 
     func report(_ ctx: RuleContext, site: Step, entry: EntryPoint, effect fx: Effect) -> Finding {
@@ -143,7 +143,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
         let fn = program.functions[site.function]
         let callIndex = fn.calls.firstIndex { $0.pos == site.pos }!
         let call = fn.calls[callIndex]
-        let api = call.callee ?? fx.detail
+        let api = call.callee ?? fx.source.description
         let container = CAPI.lookup(api)?.argument == nil ? "sys.modules" : (call.argTexts.first ?? "the container")
         let replacement = CAPI.lookup(api)?.replacement
         var notes: [Note] = []
@@ -155,12 +155,12 @@ public struct BorrowedRefFromSharedContainer: Rule {
             borrowed = "`\(name)`"
             notes.append(Note(location: loc, message: "`\(name)` is borrowed from `\(container)` (\(api) returns a borrowed reference)", thread: "A"))
             if let use {
-                notes.append(Note(location: fn.location(use), message: "`\(name)` is used here, \(ctx.lockText(fx.locks))", thread: "A"))
+                notes.append(Note(location: fn.location(use), message: "`\(name)` is used here, \(fx.locks)", thread: "A"))
             }
         } else {
             notes.append(Note(location: loc, message: isNext
-                ? "`\(fn.name)` iterates `\(container)` with PyDict_Next, which hands out borrowed keys and values, \(ctx.lockText(fx.locks))"
-                : "\(api) returns a reference borrowed from `\(container)`, \(ctx.lockText(fx.locks))", thread: "A"))
+                ? "`\(fn.name)` iterates `\(container)` with PyDict_Next, which hands out borrowed keys and values, \(fx.locks)"
+                : "\(api) returns a reference borrowed from `\(container)`, \(fx.locks)", thread: "A"))
         }
         if entry.function != site.function {
             notes.append(Note(location: loc, message: "reached from \(ctx.chainText(entry: entry, fx.chain))", thread: "A"))
@@ -168,11 +168,11 @@ public struct BorrowedRefFromSharedContainer: Rule {
         if !Self.holdsCallerObject(ctx, fx.origin), let (who, at) = mutator(ctx, of: fx.origin) {
             notes.append(Note(location: at, message: "\(who) can replace or remove items of `\(container)` at the same time, dropping the last reference", thread: "B"))
         } else {
-            let other: String
-            switch fx.origin {
-            case .param, _ where Self.holdsCallerObject(ctx, fx.origin): other = "any other thread holding a reference to the same container can mutate it at the same time"
-            default: other = "other threads can mutate `\(container)` at the same time and drop the last reference to the item"
-            }
+            var isParam = false
+            if case .param = fx.origin { isParam = true }
+            let other = isParam || Self.holdsCallerObject(ctx, fx.origin)
+                ? "any other thread holding a reference to the same container can mutate it at the same time"
+                : "other threads can mutate `\(container)` at the same time and drop the last reference to the item"
             notes.append(Note(location: loc, message: other, thread: "B"))
         }
         let ft = ctx.freeThreading(site.function)
@@ -201,7 +201,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
                        repro: ReproHint(module: ctx.moduleName(site.function), typeName: entry.pyType,
                                         mutators: Self.holdsCallerObject(ctx, fx.origin) ? []
                                             : [ctx.firstMutator[fx.origin]?.0.pythonSpelling].compactMap { $0 },
-                                        readers: [entry.pythonSpelling ?? fn.name], scenario: "container-mutate-vs-borrow"))
+                                        readers: [entry.pythonSpelling ?? fn.name], scenario: .containerMutateVsBorrow))
     }
 
     static func sharing(_ o: Origin) -> String {

@@ -100,7 +100,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             // readers of the same field whose locks do not order them with some free
             var readers: [(EntryPoint, Effect)] = []
             for (r, rds) in readsByOrigin[first.effect.origin] ?? [] {
-                if let rd = rds.first(where: { rd in frees.contains { !SummaryEngine.shareLock($0.effect.locks, rd.locks) } }) {
+                if let rd = rds.first(where: { rd in frees.contains { !LockSet.orders($0.effect.locks, rd.locks) } }) {
                     readers.append((r, rd))
                 }
             }
@@ -119,9 +119,9 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         var via = ""
         if first.blamed < first.effect.chain.count - 1 {
             via = " (via " + first.effect.chain[(first.blamed + 1)...].map { "`\(ctx.functionName($0))`" }.joined(separator: " → ")
-                + " → \(first.effect.detail))"
+                + " → \(first.effect.source))"
         } else {
-            via = " (\(first.effect.detail))"
+            via = " (\(first.effect.source))"
         }
         // readers are one per entry point: name the first few, count the rest (a type with
         // thousands of readers must not render thousands of names per finding)
@@ -131,7 +131,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         for (e, rd) in readers.prefix(6) {
             let step = rd.chain.last!
             notes.append(Note(location: ctx.location(step),
-                              message: "\(ctx.entryText(e)) \(step.what) in `\(ctx.functionName(step))`, \(ctx.lockText(rd.locks))",
+                              message: "\(ctx.entryText(e)) \(step.what) in `\(ctx.functionName(step))`, \(rd.locks)",
                               thread: "A"))
         }
         if readers.count > 6 {
@@ -146,7 +146,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         }
         let freers = uniqued(frees.map { ctx.entryText($0.entry) })
         notes.append(Note(location: freeLoc,
-                          message: "\(ctx.chainText(entry: first.entry, first.effect.chain, upTo: first.blamed)) frees `\(owner).\(field)`\(via), \(ctx.lockText(first.effect.locks))",
+                          message: "\(ctx.chainText(entry: first.entry, first.effect.chain, upTo: first.blamed)) frees `\(owner).\(field)`\(via), \(first.effect.locks)",
                           thread: "B"))
         if eventStep != freeStep {
             notes.append(Note(location: ctx.location(eventStep), message: "the memory is released here", thread: "B"))
@@ -166,7 +166,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
                               typeName: frees.compactMap(\.entry.pyType).first ?? readers.compactMap(\.0.pyType).first,
                               mutators: uniqued(frees.compactMap(\.entry.pythonSpelling)),
                               readers: uniqued(readers.compactMap(\.0.pythonSpelling)),
-                              scenario: "object-mutate-vs-read")
+                              scenario: .objectMutateVsRead)
         return finding(message: message, function: freer, location: freeLoc, notes: notes, why: why, help: help,
                        key: "\(owner).\(field)|\(freer)", repro: repro)
     }

@@ -105,9 +105,9 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         let lazyCheck = guarded ? Self.readBefore(fn, place: root, pos: step.pos) : nil
         // thread A's steps first, then thread B's
         var notes: [Note] = []
-        func write(_ when: String) -> String { "\(ctx.chainText(entry: entry, fx.chain)) \(step.what)\(when), \(ctx.lockText(fx.locks))" }
+        func write(_ when: String) -> String { "\(ctx.chainText(entry: entry, fx.chain)) \(step.what)\(when), \(fx.locks)" }
         if let check = lazyCheck {
-            notes.append(Note(location: fn.location(check), message: "\(ctx.entryText(entry)) checks `\(display)` here, \(ctx.lockText([]))", thread: "A"))
+            notes.append(Note(location: fn.location(check), message: "\(ctx.entryText(entry)) checks `\(display)` here, \([].description)", thread: "A"))
             notes.append(Note(location: ctx.location(step), message: write(""), thread: "A"))
             notes.append(Note(location: fn.location(check),
                               message: "the same code on another thread passes the same check before thread A's assignment", thread: "B"))
@@ -117,7 +117,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         } else {
             if let (r, rd) = readers.first(where: { $0.1.chain.last?.function != step.function }) {
                 notes.append(Note(location: ctx.location(rd.chain.last!),
-                                  message: "\(ctx.entryText(r)) reads `\(display)`, \(ctx.lockText(rd.locks))", thread: "A"))
+                                  message: "\(ctx.entryText(r)) reads `\(display)`, \(rd.locks)", thread: "A"))
             }
             notes.append(Note(location: ctx.location(step), message: write(" meanwhile"), thread: "B"))
         }
@@ -133,7 +133,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         return finding(message: message, function: fn.name, location: ctx.location(step), notes: notes, why: why, help: help,
                        key: "\(root)|\(fn.name)",
                        repro: ReproHint(module: ctx.moduleName(step.function), typeName: nil,
-                                        mutators: [entry.pythonSpelling ?? fn.name], readers: [], scenario: "lazy-static-init"))
+                                        mutators: [entry.pythonSpelling ?? fn.name], readers: [], scenario: .lazyStaticInit))
     }
 
     /// A read of the same place earlier in the function (the NULL check of a lazy init).

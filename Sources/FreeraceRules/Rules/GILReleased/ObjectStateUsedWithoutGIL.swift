@@ -65,7 +65,7 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         var seen = Set<String>()
         for r in ctx.nativeConcurrentEntries {
             for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && rd.gil == .released {
-                guard let (fe, fx) = frees[rd.origin], !SummaryEngine.shareLock(fx.locks, rd.locks),
+                guard let (fe, fx) = frees[rd.origin], !LockSet.orders(fx.locks, rd.locks),
                       let step = rd.chain.last else { continue }
                 let key = "\(program.functions[step.function].name)|\(rd.origin)"
                 guard seen.insert(key).inserted else { continue }
@@ -90,12 +90,12 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             }
         }
         notes.append(Note(location: ctx.location(step),
-                          message: "\(ctx.chainText(entry: reader, read.chain)) \(step.what) with the GIL released, \(ctx.lockText(read.locks))",
+                          message: "\(ctx.chainText(entry: reader, read.chain)) \(step.what) with the GIL released, \(read.locks)",
                           thread: "A"))
         let fstep = free.chain.last!
         let blamed = ctx.blamedStep(free.chain, kind: .free, origin: free.origin, engine: ctx.lifetimeEngine)
         notes.append(Note(location: ctx.location(free.chain[blamed]),
-                          message: "\(ctx.chainText(entry: freer, free.chain, upTo: blamed)) frees `\(owner).\(field)` (\(fstep.what)), \(ctx.lockText(free.locks))",
+                          message: "\(ctx.chainText(entry: freer, free.chain, upTo: blamed)) frees `\(owner).\(field)` (\(fstep.what)), \(free.locks)",
                           thread: "B"))
         let message = "`\(fn.name)` reads `\(owner).\(field)` with the GIL released while \(ctx.entryText(freer)) may free it on another thread"
         let why = "releasing the GIL lets other threads run Python code on the same object; \(ctx.entryText(freer)) frees or reallocates `\(field)` and no lock is held by both sides"
@@ -104,6 +104,6 @@ public struct ObjectStateUsedWithoutGIL: Rule {
                        help: help, key: key,
                        repro: ReproHint(module: ctx.moduleName(reader.function), typeName: reader.pyType ?? freer.pyType,
                                         mutators: [freer.pythonSpelling].compactMap { $0 },
-                                        readers: [reader.pythonSpelling].compactMap { $0 }, scenario: "gil-released-buffer"))
+                                        readers: [reader.pythonSpelling].compactMap { $0 }, scenario: .gilReleasedBuffer))
     }
 }

@@ -84,9 +84,9 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
                 if case .alloc(let af, _) = fx.origin, af == event.function { continue }
                 // ordered by a refcount/liveness check, or stop-the-world
                 if fx.guards.contains(where: { g in Self.refcountNames.contains { g.lowercased().contains($0) } }) { continue }
-                if fx.locks.contains("stw") { continue }
+                if fx.locks.holdsStopTheWorld { continue }
                 let racing = runners.filter { r in
-                    !r.2.isDisjoint(with: sites) && !SummaryEngine.shareLock(r.1.locks, fx.locks)
+                    !r.2.isDisjoint(with: sites) && !LockSet.orders(r.1.locks, fx.locks)
                 }
                 guard let (runEntry, runFx, _) = racing.first else { continue }
                 let key = "\(program.functions[event.function].name)|\(fx.origin)"
@@ -123,7 +123,7 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
         }
         let chain = unmap.chain.map { "`\(ctx.functionName($0))`" }.joined(separator: " → ")
         notes.append(Note(location: ctx.location(event),
-                          message: "\(ctx.entryText(unmapEntry)): \(chain) unmaps it with \(event.what), \(ctx.lockText(unmap.locks))",
+                          message: "\(ctx.entryText(unmapEntry)): \(chain) unmaps it with \(event.what), \(unmap.locks)",
                           thread: "B"))
         if !others.isEmpty {
             notes.append(Note(location: ctx.location(callStep), message: "also executed from \(ctx.shortList(others))", thread: "A"))
@@ -135,7 +135,7 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
                        help: help, key: key, severity: .error,
                        repro: ReproHint(module: ctx.moduleName(unmapEntry.function), typeName: nil,
                                         mutators: uniqued([installer(ctx, runEntry), unmapEntry].compactMap { $0?.pythonSpelling }),
-                                        readers: [runner], scenario: "trampoline-toggle"))
+                                        readers: [runner], scenario: .trampolineToggle))
     }
 
     /// The Python-callable entry point that installs `runEntry` (the function holding its

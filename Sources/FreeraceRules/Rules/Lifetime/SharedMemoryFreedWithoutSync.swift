@@ -83,7 +83,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
                 var best: (Effect, Free)?
                 for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && freedPlaces.contains(rd.origin) {
                     guard let f = frees.first(where: { fr in
-                        !SummaryEngine.shareLock(fr.effect.locks, rd.locks)
+                        !LockSet.orders(fr.effect.locks, rd.locks)
                             && (fr.entry.kind != .exported || r.kind != .exported)
                             && Self.canInterleave(ctx, fr.entry, fr.effect, r, rd)
                     }) else { continue }
@@ -118,7 +118,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         for (e, rd, _) in readers.prefix(5) {
             let step = rd.chain.last!
             notes.append(Note(location: ctx.location(step),
-                              message: "\(ctx.entryText(e)) \(step.what) in `\(ctx.functionName(step))`, \(ctx.lockText(rd.locks))\(rd.gil == .released ? ", with the GIL released" : "")",
+                              message: "\(ctx.entryText(e)) \(step.what) in `\(ctx.functionName(step))`, \(rd.locks)\(rd.gil == .released ? ", with the GIL released" : "")",
                               thread: "A"))
         }
         if readers.count > 5 {
@@ -126,7 +126,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
                               message: "and \(readers.count - 5) more readers", thread: "A"))
         }
         notes.append(Note(location: ctx.location(event),
-                          message: "\(ctx.chainText(entry: free.entry, free.effect.chain)) frees \(what) with \(event.what), \(ctx.lockText(free.effect.locks))",
+                          message: "\(ctx.chainText(entry: free.entry, free.effect.chain)) frees \(what) with \(event.what), \(free.effect.locks)",
                           thread: "B"))
         let why: String
         let ft = ctx.freeThreading(free.entry.function)
@@ -142,7 +142,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         return finding(message: message, function: freer, location: ctx.location(event), notes: notes, why: why, help: help,
                        key: key, repro: ReproHint(module: ctx.moduleName(free.entry.function), typeName: nil,
                                                   mutators: [free.entry.pythonSpelling ?? ctx.program.functions[free.entry.function].name],
-                                                  readers: readers.compactMap { $0.0.pythonSpelling }, scenario: "global-free-vs-read"))
+                                                  readers: readers.compactMap { $0.0.pythonSpelling }, scenario: .globalFreeVsRead))
     }
 
     /// A place rooted at a global variable declared in the analyzed code (or a function-level
