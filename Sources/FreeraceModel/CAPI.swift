@@ -74,6 +74,8 @@ public struct CAPIEntry: Sendable {
         /// caller holds: a weak reference's referent (any thread may drop the last strong
         /// reference) or the interpreter's module registry.
         public static let borrowsFromAlwaysShared = Effects(rawValue: 1 << 32)
+        /// Drops one reference to the object passed as `argument` (`Py_DECREF`): the object may be freed.
+        public static let releasesReference = Effects(rawValue: 1 << 33)
     }
 
     public var name: String
@@ -294,8 +296,10 @@ public enum CAPI {
         e("PySet_Discard", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/set"),
         e("PySet_Clear", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/set"),
         // Reference counting (c-api/refcounting)
-        e("Py_DECREF", [.mayFreeObject], arg: 0, "c-api/refcounting"),
-        e("Py_XDECREF", [.mayFreeObject], arg: 0, "c-api/refcounting"),
+        e("Py_DECREF", [.mayFreeObject, .releasesReference], arg: 0, "c-api/refcounting"),
+        e("Py_XDECREF", [.mayFreeObject, .releasesReference], arg: 0, "c-api/refcounting"),
+        e("Py_DecRef", [.mayFreeObject, .releasesReference], arg: 0, "c-api/refcounting: Py_DecRef"),
+        e("Py_XDecRef", [.mayFreeObject, .releasesReference], arg: 0, "c-api/refcounting: Py_XDecRef"),
         e("Py_CLEAR", [.mayFreeObject, .replacesReference], arg: 0, "c-api/refcounting: Py_CLEAR"),
         e("Py_SETREF", [.mayFreeObject, .replacesReference], arg: 0, "c-api/refcounting: Py_SETREF (3.12 public)"),
         e("Py_XSETREF", [.mayFreeObject, .replacesReference], arg: 0, "c-api/refcounting: Py_XSETREF"),

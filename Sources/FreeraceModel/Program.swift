@@ -111,11 +111,41 @@ public struct Program: Sendable {
                 functions.append(fn)
             }
         }
+        inheritPythonObjectLayout()
         buildIncludes()
         buildCallGraph()
         buildModules()
         buildEntryPoints()
     }
+
+    /// A struct whose first member is a Python object by value (`PyCMethodObject func;` in a
+    /// subclass of builtin functions, `MyBase base;` in a subtype of one's own type) is a Python
+    /// object too: CPython's layout inheritance. Resolved to a fixpoint over the project's structs.
+    private mutating func inheritPythonObjectLayout() {
+        for _ in 0..<8 {
+            var changed = false
+            for (name, s) in structs where !s.isPythonObject {
+                guard let first = s.fields.first, first.type.pointers == 0, !first.type.isArray else { continue }
+                let base = first.type.name
+                if Self.cpythonObjectStructs.contains(base) || (base != name && structFor(base)?.isPythonObject == true) {
+                    var t = s
+                    t.isPythonObject = true
+                    structs[name] = t
+                    changed = true
+                }
+            }
+            if !changed { break }
+        }
+    }
+
+    /// CPython's object structs that an extension type can extend by embedding one first.
+    static let cpythonObjectStructs: Set<String> = [
+        "PyObject", "PyVarObject", "PyListObject", "PyDictObject", "PyTupleObject", "PyTypeObject",
+        "PyHeapTypeObject", "PySetObject", "PyBaseExceptionObject", "PyUnicodeObject", "PyLongObject",
+        "PyBytesObject", "PyFloatObject", "PyByteArrayObject", "PyCFunctionObject", "PyCMethodObject",
+        "PyModuleObject", "PyOSErrorObject", "PyImportErrorObject", "PySyntaxErrorObject", "PyComplexObject",
+        "PyFunctionObject", "PyMethodObject", "PyDescrObject", "PyMethodDescrObject", "PyGetSetDescrObject",
+    ]
 
     /// Resolves each `#include` to one file: relative to the including file's directory if it is
     /// there, else the candidate whose path shares the longest prefix with the includer (an

@@ -22,6 +22,8 @@ enum PythonAPI {
     static let elementMethods: Set<String> = [
         "items", "values", "keys", "get", "copy", "pop", "setdefault", "__getitem__", "popitem",
     ]
+    /// Calls that return their second argument unchanged (static type casts).
+    static let identityCasts: Set<String> = ["typing.cast", "typing_extensions.cast"]
     /// Builtins that return their argument's elements in a new container.
     static let elementBuiltins: Set<String> = ["list", "tuple", "dict", "sorted", "reversed", "iter", "next", "enumerate"]
 }
@@ -514,9 +516,11 @@ struct FunctionWalker {
             methodName = name
             let dotted = PyExtractor.render(f)
             let head = String(dotted.split(separator: ".").first ?? "")
-            if let module = moduleAlias(head), !isLocal(head) {
+            // `mod.f()` names a module function only when the base is a plain dotted name:
+            // in `sys._current_frames().items()` the base is a call, the method's receiver
+            if Self.isDottedName(b), let module = moduleAlias(head), !isLocal(head) {
                 let full = ([module] + dotted.split(separator: ".").dropFirst().map(String.init)).joined(separator: ".")
-                callee = PythonAPI.aliases[full] ?? (CAPI.lookup(full) != nil ? full : name)
+                callee = PythonAPI.aliases[full] ?? (CAPI.lookup(full) != nil || PythonAPI.identityCasts.contains(full) ? full : name)
             } else if case .name(let recv, _) = b, recv == "self" || recv == "cls", let c = className {
                 callee = "\(c).\(name)"
                 receiver = eval(b)
@@ -534,6 +538,10 @@ struct FunctionWalker {
             if let n = a.name { keywords[n] = v } else { values.append(v) }
             texts.append(PyExtractor.render(a.value))
         }
+        // `typing.cast(T, x)` is `x`
+        if let c = callee, PythonAPI.identityCasts.contains(c) || (c == "cast" && castIsTyping), values.count == 2 {
+            return .cast(TypeRef(name: texts[0]), values[1])
+        }
         // element accessors and copying builtins keep the receiver's origins
         if callee == nil, let m = methodName, PythonAPI.elementMethods.contains(m), let r = receiver { return .offset(r) }
         if let c = callee, PythonAPI.elementBuiltins.contains(c), let first = values.first { return .offset(first) }
@@ -550,6 +558,21 @@ struct FunctionWalker {
             for (i, v) in values.enumerated() { noteFunctionRef(v, .argument(callee: c, index: i), at: p) }
         }
         return .call(function.calls.count - 1)
+    }
+
+    /// `a`, `a.b`, `a.b.c`: a name path with no call or subscript in it.
+    static func isDottedName(_ e: PyExpr) -> Bool {
+        switch e {
+        case .name: return true
+        case .attribute(let b, _, _): return isDottedName(b)
+        default: return false
+        }
+    }
+
+    /// `cast` was imported from `typing` (or `typing_extensions`).
+    var castIsTyping: Bool {
+        guard let m = moduleAlias("cast") else { return false }
+        return m == "typing.cast" || m == "typing_extensions.cast"
     }
 
     mutating func noteThreadTarget(_ v: Value, how: String, at p: PyPos) {

@@ -75,6 +75,10 @@ public enum EffectKind: UInt8, Sendable, Codable, Hashable {
     case free, unmap, read, write, exec, frameRead, borrow
     /// A container's items are replaced or removed (`PyList_SetItem`, `PyDict_DelItem`, `Py_SETREF`).
     case mutate
+    /// The reference a field or global holds is dropped while the place is replaced or cleared
+    /// (`Py_XSETREF(self->x, v)`, `Py_CLEAR(self->x)`, `old = self->x; self->x = v; Py_DECREF(old)`):
+    /// the object it pointed to may be freed under a thread that loaded the old pointer.
+    case release
 }
 
 /// Something a function does (itself or through callees), with the context it happens in.
@@ -169,6 +173,7 @@ public final class SummaryEngine {
     private var memo: [Int: Summary] = [:]
     private var inProgress = Set<Int>()
     private var indexes: [Int: FunctionIndex] = [:]
+    private var writtenMemo: [Int: [Origin: LockSet]] = [:]
     /// Maximum effects kept per (kind, origin) with distinct lock context.
     let perKey = 3
     let maxChain = 10
@@ -201,11 +206,13 @@ public final class SummaryEngine {
         switch v {
         case .path(let p), .addressOf(let p):
             return origins(f, path: p, at: at, depth: depth + 1)
+        // Wrappers cost no depth: a value is a finite tree, and the budget bounds hops (an
+        // assignment followed, a call entered), not how many casts or subscripts one expression has.
         case .cast(_, let inner), .offset(let inner):
-            return origins(f, inner, at: at, depth: depth + 1)
+            return origins(f, inner, at: at, depth: depth)
         case .choice(let vs):
             var out = Set<Origin>()
-            for x in vs { out.formUnion(origins(f, x, at: at, depth: depth + 1)) }
+            for x in vs { out.formUnion(origins(f, x, at: at, depth: depth)) }
             return out
         case .call(let c):
             return callResultOrigins(f, c, depth: depth + 1)
@@ -634,8 +641,22 @@ public final class SummaryEngine {
                         }
                         // dropping the reference a field or global holds (`Py_XDECREF(typeDict); typeDict = d;`)
                         // releases the container and may free every item in it
-                        let releasesPlace = (name == "Py_DECREF" || name == "Py_XDECREF")
+                        let releasesPlace = fx.contains(.releasesReference)
                             && call.args.first?.path.map { $0.root != .local } == true
+                        // the object a field or global held is released while the place is replaced:
+                        // `Py_XSETREF(self->x, v)`, `Py_CLEAR(self->x)`, `Py_DECREF(self->x); self->x = v`,
+                        // and the swap `old = self->x; self->x = v; Py_DECREF(old)`
+                        if kinds.contains(.release), fx.contains(.replacesReference) || fx.contains(.releasesReference) {
+                            let replaced = fx.contains(.replacesReference) || releasesPlace
+                            let stores = writtenPlaces(f)
+                            for o in argOrigins where Self.isSharedPlace(o) && (replaced || stores[o] != nil) {
+                                // in a swap, readers are cut off where the place is overwritten: the
+                                // locks that count are the ones held at that store, not at the decref
+                                let held = replaced ? locks : stores[o] ?? locks
+                                add(Effect(kind: .release, origin: o, locks: held, gil: gil, guards: guardNames(call),
+                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
+                            }
+                        }
                         if fx.contains(.mutatesContainer) || fx.contains(.replacesReference) || releasesPlace {
                             for o in argOrigins {
                                 add(Effect(kind: .mutate, origin: o, locks: locks, gil: gil, guards: [],
@@ -691,6 +712,33 @@ public final class SummaryEngine {
                 out.returns.formUnion(origins(f, v, at: i))
             }
         }
+        return out
+    }
+
+    /// A field of some object (also a field of a parameter, resolved by the caller) or a
+    /// global: a place other threads can load from.
+    static func isSharedPlace(_ o: Origin) -> Bool {
+        switch o {
+        case .field, .global: true
+        case .param(_, let fs): !fs.isEmpty
+        default: false
+        }
+    }
+
+    /// The fields and globals a function stores into itself (not through callees), with the
+    /// locks held at the store (the least protected store when there are several).
+    func writtenPlaces(_ f: Int) -> [Origin: LockSet] {
+        if let w = writtenMemo[f] { return w }
+        var out: [Origin: LockSet] = [:]
+        for (i, op) in program.functions[f].ops.enumerated() {
+            guard case .assign(let t, _, _, let regions) = op, t.root != .local || !t.fields.isEmpty else { continue }
+            let locks = lockKeys(f, regions: regions)
+            for o in origins(f, path: t, at: i, forWrite: true) where Self.isSharedPlace(o) {
+                if let old = out[o], old.locks.count <= locks.locks.count { continue }
+                out[o] = locks
+            }
+        }
+        writtenMemo[f] = out
         return out
     }
 

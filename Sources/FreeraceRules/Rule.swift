@@ -53,23 +53,28 @@ public final class RuleContext {
     public init(program: Program) { self.program = program }
 
     /// Frees, unmaps and calls through pointers (sparse effects).
-    public lazy var lifetimeEngine = SummaryEngine(program: program, kinds: [.free, .unmap, .exec], languages: Self.native)
+    public lazy var lifetimeEngine = SummaryEngine(program: program, kinds: [.free, .unmap, .exec, .release], languages: Self.native)
 
     /// Languages with raw memory, locks and C-API calls: C and C++.
     public static let native: Set<Language> = [.c, .cpp]
 
-    /// Origins freed or unmapped anywhere, for filtering reads.
-    public lazy var freedOrigins: Set<Origin> = {
+    /// Origins whose raw memory is freed or unmapped anywhere.
+    public lazy var freedOrigins: Set<Origin> = lifetimeOrigins(of: [.free, .unmap])
+
+    /// Fields and globals whose referenced object is released while the place is replaced.
+    public lazy var releasedOrigins: Set<Origin> = lifetimeOrigins(of: [.release])
+
+    func lifetimeOrigins(of kinds: Set<EffectKind>) -> Set<Origin> {
         var s = Set<Origin>()
         for f in program.functions.indices {
-            for e in lifetimeEngine.entryEffects(f) where e.kind == .free || e.kind == .unmap { s.insert(e.origin) }
+            for e in lifetimeEngine.entryEffects(f) where kinds.contains(e.kind) { s.insert(e.origin) }
         }
         return s
-    }()
+    }
 
-    /// Reads of fields and globals that something frees.
+    /// Reads of fields and globals whose memory or object something frees or releases.
     public lazy var readEngine: SummaryEngine = {
-        let freed = freedOrigins
+        let freed = freedOrigins.union(releasedOrigins)
         let freedFieldNames = Set(freed.compactMap { o -> String? in
             if case .field(_, let f) = o { return f }
             return nil

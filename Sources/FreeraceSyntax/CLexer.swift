@@ -131,11 +131,11 @@ public struct CLexer {
         return Result(tokens: out, diagnostics: diags)
     }
 
-    /// Whether `i` holds a backslash followed by optional spaces and a newline.
+    /// Whether `i` holds a backslash followed by optional spaces and a newline (LF or CRLF).
     @inline(__always)
     private func isContinuation(_ c: ByteCursor, _ i: Int) -> Bool {
         var k = i + 1
-        while k < c.end, ASCII.isHorizontalSpace(c.byte(at: k)) { k += 1 }
+        while k < c.end, ASCII.isHorizontalSpace(c.byte(at: k)) || c.byte(at: k) == 0x0D { k += 1 }
         return k < c.end && c.byte(at: k) == 0x0A
     }
 
@@ -195,7 +195,8 @@ public struct CLexer {
                 return true
             }
             if b == 0x5C {
-                c.advance(2)
+                // an escape, or a line continuation (backslash-LF or backslash-CRLF)
+                c.advance(c.pos + 2 < c.end && c.byte(at: c.pos + 1) == 0x0D && c.byte(at: c.pos + 2) == 0x0A ? 3 : 2)
                 continue
             }
             if b == 0x0A { return false }

@@ -430,6 +430,15 @@ private func kindsOf(_ text: String, cpp: Bool = false) -> [TokenKind] { sig(tex
         #expect(toks[0].end == bytes.count - 2)  // the comment ends before the second newline
     }
 
+    @Test("a backslash before CRLF continues a string, a directive and a line (Windows line endings)")
+    func crlfContinuations() {
+        let text = "static const char *s = \"abc\\\r\ndef\";\r\n#define X(a) \\\r\n  foo(a)\r\nint y \\\r\n = 1;\r\n"
+        let result = CLexer(cpp: false).lex(Array(text.utf8))
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics.map(\.message))")
+        #expect(result.tokens.filter { $0.kind == .directive }.count == 1)
+        #expect(result.tokens.filter { $0.kind == .string }.count == 1)
+    }
+
     @Test("unterminated literals and comments are reported")
     func diagnostics() {
         func diags(_ s: String, cpp: Bool = false) -> [String] {

@@ -128,8 +128,8 @@ holder_clear(HolderObject *self, PyObject *unused)
         return NULL;
     }
     PyDict_Clear(self->index);
-    Py_CLEAR(self->ref);
-    Py_CLEAR(self->cell);
+    Py_CLEAR(self->ref);                   // expect: FR301 {{`holder_clear` replaces `HolderObject.ref` and drops the old object}}
+    Py_CLEAR(self->cell);                  // expect: FR301 {{`holder_clear` replaces `HolderObject.cell`}}
     Py_RETURN_NONE;
 }
 

@@ -35,7 +35,7 @@ field_own_suppression(DescrObject *self, PyObject *key)
 static PyObject *
 descr_setstate(DescrObject *self, PyObject *state)
 {
-    Py_XSETREF(self->fields, Py_NewRef(state));
+    Py_XSETREF(self->fields, Py_NewRef(state));    // expect: FR301 {{`descr_setstate` replaces `DescrObject.fields` and drops the old object}}
     Py_RETURN_NONE;
 }
 

@@ -25,6 +25,7 @@ cache_reset(TableObject *self, PyObject *unused)
         return NULL;
     }
     Py_XSETREF(self->cache, fresh);             // expect-note: thread B {{`Table.reset()` (Py_XSETREF(self->cache) in `cache_reset`) can replace or remove items}}
+                                                // expect@-1: FR301 {{`cache_reset` replaces `TableObject.cache` and drops the old object}}
     Py_RETURN_NONE;
 }
 

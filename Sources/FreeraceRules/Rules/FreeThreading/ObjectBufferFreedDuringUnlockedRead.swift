@@ -73,10 +73,25 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         for e in ctx.nativeConcurrentEntries {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner) else { continue }
-                let b = ctx.blamedStep(fx.chain, kind: .free, origin: fx.origin, engine: ctx.lifetimeEngine)
+                let b = ctx.blamedStep(fx.chain, kind: fx.kind, origin: fx.origin, engine: ctx.lifetimeEngine)
                 let freer = fx.chain[b].function
                 guard ctx.freeThreading(freer).applies else { continue }
-                let key = "\(fx.origin)|\(program.functions[freer].name)"
+                let key = "\(fx.origin)|\(fx.kind)|\(program.functions[freer].name)"
+                if groups[key] == nil { order.append(key) }
+                groups[key, default: []].append(Free(entry: e, effect: fx, blamed: b))
+            }
+            // A reference released while its field is replaced is reported only on the entry's own
+            // object (`self`): that object is surely shared, while a field of an argument or of a
+            // helper's object may belong to one the caller just made. A constructor or initializer
+            // works on an object no other thread has yet.
+            guard let selfType = e.selfType, program.isPythonObject(selfType), e.pythonSpelling != "__init__" else { continue }
+            for var fx in ctx.lifetimeEngine.summary(e.function).effects where fx.kind == .release {
+                guard case .param(0, let fields) = fx.origin, fields.count == 1 else { continue }
+                fx.origin = .field(selfType, fields[0])
+                let b = ctx.blamedStep(fx.chain, kind: fx.kind, origin: fx.origin, engine: ctx.lifetimeEngine)
+                let freer = fx.chain[b].function
+                guard ctx.freeThreading(freer).applies else { continue }
+                let key = "\(fx.origin)|\(fx.kind)|\(program.functions[freer].name)"
                 if groups[key] == nil { order.append(key) }
                 groups[key, default: []].append(Free(entry: e, effect: fx, blamed: b))
             }
@@ -99,7 +114,11 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             guard case .field(let owner, let field) = first.effect.origin else { continue }
             // readers of the same field whose locks do not order them with some free
             var readers: [(EntryPoint, Effect)] = []
+            // the function that swaps the reference out owns the old pointer it loads and drops:
+            // its own loads are not the readers the release races with
+            let releasers = Set(frees.filter { $0.effect.kind == .release }.compactMap { $0.effect.chain.last?.function })
             for (r, rds) in readsByOrigin[first.effect.origin] ?? [] {
+                let rds = rds.filter { !releasers.contains($0.chain.last!.function) }
                 if let rd = rds.first(where: { rd in frees.contains { !LockSet.orders($0.effect.locks, rd.locks) } }) {
                     readers.append((r, rd))
                 }
@@ -145,11 +164,15 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
                               thread: "A"))
         }
         let freers = uniqued(frees.map { ctx.entryText($0.entry) })
+        let releases = first.effect.kind == .release
+        let verb = releases ? "drops the reference held in" : "frees"
         notes.append(Note(location: freeLoc,
-                          message: "\(ctx.chainText(entry: first.entry, first.effect.chain, upTo: first.blamed)) frees `\(owner).\(field)`\(via), \(first.effect.locks)",
+                          message: "\(ctx.chainText(entry: first.entry, first.effect.chain, upTo: first.blamed)) \(verb) `\(owner).\(field)`\(via), \(first.effect.locks)",
                           thread: "B"))
         if eventStep != freeStep {
-            notes.append(Note(location: ctx.location(eventStep), message: "the memory is released here", thread: "B"))
+            notes.append(Note(location: ctx.location(eventStep),
+                              message: releases ? "the old object's reference is dropped here: it is freed if that was the last one"
+                                                : "the memory is released here", thread: "B"))
         }
         if freers.count > 1 {
             notes.append(Note(location: freeLoc, message: "also reached from \(ctx.shortList(Array(freers.dropFirst()), max: 6))",
@@ -157,17 +180,23 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         }
         let ft = ctx.freeThreading(freeStep.function)
         let readerText = ctx.shortList(readerNames, max: 3, total: readers.count)
-        let message = "`\(freer)` frees `\(owner).\(field)` while \(readerText) may read it on another thread without a critical section"
-        let why = "\(ft.reason); `\(owner)` is shared between threads and no lock is held by both the freeing and the reading side"
-        let help = "wrap every entry point that reads or writes `\(field)` in Py_BEGIN_CRITICAL_SECTION(self) … Py_END_CRITICAL_SECTION()"
-            + (iterators.isEmpty ? "" : " (in iterators, lock the container they walk)")
-            + ", as CPython's dict does"
+        let message = releases
+            ? "`\(freer)` replaces `\(owner).\(field)` and drops the old object while \(readerText) may still use it on another thread without a critical section"
+            : "`\(freer)` frees `\(owner).\(field)` while \(readerText) may read it on another thread without a critical section"
+        let why = releases
+            ? "\(ft.reason); `\(owner)` is shared between threads: a reader can load the old pointer just before it is replaced and use (or incref) it after its last reference is gone, and no lock is held by both sides"
+            : "\(ft.reason); `\(owner)` is shared between threads and no lock is held by both the freeing and the reading side"
+        let help = releases
+            ? "hold Py_BEGIN_CRITICAL_SECTION(self) around the replacement and around every load of `\(field)` that is used or increfed (take a strong reference inside the section: `Py_XNewRef(self->\(field))`), as CPython's own setters do"
+            : "wrap every entry point that reads or writes `\(field)` in Py_BEGIN_CRITICAL_SECTION(self) … Py_END_CRITICAL_SECTION()"
+                + (iterators.isEmpty ? "" : " (in iterators, lock the container they walk)")
+                + ", as CPython's dict does"
         let repro = ReproHint(module: ctx.moduleName(freeStep.function),
                               typeName: frees.compactMap(\.entry.pyType).first ?? readers.compactMap(\.0.pyType).first,
                               mutators: uniqued(frees.compactMap(\.entry.pythonSpelling)),
                               readers: uniqued(readers.compactMap(\.0.pythonSpelling)),
                               scenario: .objectMutateVsRead)
         return finding(message: message, function: freer, location: freeLoc, notes: notes, why: why, help: help,
-                       key: "\(owner).\(field)|\(freer)", repro: repro)
+                       key: releases ? "\(owner).\(field)|release|\(freer)" : "\(owner).\(field)|\(freer)", repro: repro)
     }
 }
