@@ -13,6 +13,8 @@ struct BodyWalker {
     var staticLocals: [String: String] = [:]
     /// Open regions: index into `function.regions` and the block depth that opened it.
     var open: [(region: Int, depth: Int)] = []
+    /// Regions that end with the block they were opened in (an early-exit re-acquire of the GIL).
+    var blockScoped = Set<Int>()
     var depth = 0
     var guards: [[AccessPath]] = []
     var gilFreeDeclarations: [Pos] = []
@@ -65,6 +67,17 @@ struct BodyWalker {
         open.remove(at: k)
     }
 
+    /// Whether a block's last statement leaves it (`return`, `goto`, `break`, `continue`, a
+    /// return-like macro).
+    func endsWithJump(_ block: Int32) -> Bool {
+        guard let last = tree.children(block).last else { return false }
+        switch tree[last].kind {
+        case .returnStmt, .gotoStmt, .breakStmt, .continueStmt: return true
+        case .macroStmt: return tree.macroStatement(last)?.role == .returnStatement
+        default: return false
+        }
+    }
+
     mutating func closeAll() {
         for o in open { function.regions[o.region].end = function.endPos }
         open.removeAll()
@@ -81,7 +94,15 @@ struct BodyWalker {
         case .compound:
             depth += 1
             for c in tree.children(n) { statement(c) }
-            // regions opened in this block by block macros end with it
+            // a re-acquire on an early-exit path holds the GIL to the end of its block only; a block
+            // that re-acquires and falls through ends the release for good
+            if let k = open.lastIndex(where: { $0.depth == depth && blockScoped.contains($0.region) }) {
+                function.regions[open[k].region].end = pos(node.lastTok)
+                open.remove(at: k)
+                if !endsWithJump(n) {
+                    closeRegion(at: node.lastTok) { $0.kind == .gilReleased }
+                }
+            }
             depth -= 1
         case .declStmt:
             for c in tree.children(n) where tree[c].kind == .declaration { localDeclaration(c) }
@@ -216,7 +237,14 @@ struct BodyWalker {
                 if let top = open.last(where: { [.gilReleased, .gilHeldAgain].contains(function.regions[$0.region].kind) }),
                    function.regions[top.region].kind == .gilReleased,
                    function.regions[top.region].opener.hasSuffix("UNBLOCK_THREADS") {
-                    closeRegion(at: node.mainTok) { $0.kind == .gilReleased }
+                    if depth > top.depth {
+                        // deeper than the release: an early-exit path (`Py_BLOCK_THREADS; return -1;`)
+                        // takes the GIL back for its own block; the code after the block still runs without it
+                        openRegion(.gilHeldAgain, subject: nil, at: node.mainTok, opener: name)
+                        blockScoped.insert(function.regions.count - 1)
+                    } else {
+                        closeRegion(at: node.mainTok) { $0.kind == .gilReleased }
+                    }
                 } else {
                     openRegion(.gilHeldAgain, subject: nil, at: node.mainTok, opener: name)
                 }

@@ -56,6 +56,11 @@ public struct LockSet: Hashable, Sendable, Codable, Sequence, CustomStringConver
 
     public func union(_ other: LockSet) -> LockSet { LockSet(locks + other.locks) }
 
+    /// The set without its critical sections (which a thread suspends when it detaches).
+    public var withoutCriticalSections: LockSet {
+        LockSet(locks.filter { if case .criticalSection = $0 { return false }; return true })
+    }
+
     /// Whether an access holding `a` and one holding `b` cannot run at the same time.
     public static func orders(_ a: LockSet, _ b: LockSet) -> Bool {
         a.locks.contains { x in b.locks.contains { x.excludes($0) } }

@@ -454,14 +454,17 @@ public final class SummaryEngine {
 
     // MARK: lock context
 
-    /// The locks of the regions active at a point.
+    /// The locks of the regions active at a point. A critical section is suspended while its
+    /// thread has released the GIL (detached its thread state): it holds nothing there.
     public func lockKeys(_ f: Int, regions: [Int]) -> LockSet {
         let fn = program.functions[f]
         var locks: [Lock] = []
+        let detached = gilState(f, regions: regions) == .released
         for r in regions {
             let reg = fn.regions[r]
             switch reg.kind {
             case .criticalSection, .criticalSection2, .criticalSectionMutex:
+                if detached { continue }
                 locks.append(criticalSection(reg.subject))
                 if let s2 = reg.subjects2 { locks.append(criticalSection(s2)) }
             case .mutex:
@@ -671,6 +674,17 @@ public final class SummaryEngine {
                         }
                     }
                 }
+                // a library's destructor: an external call on a field or global that is set to NULL
+                // right after (`mdb_txn_abort(self->txn); self->txn = NULL;`): the pointer is dead
+                if kinds.contains(.free), let name = call.callee, CAPI.lookup(name) == nil,
+                   program.callTargets[f][c].isEmpty, let k = destroyedArgument(f, call: c, op: i) {
+                    let text = k < call.argTexts.count ? call.argTexts[k] : ""
+                    for o in origins(f, call.args[k], at: i) where Self.isSharedPlace(o) {
+                        add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: guardNames(call),
+                                   chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text)), a library destructor (the pointer is set to NULL after it)")],
+                                   source: .api(name)))
+                    }
+                }
                 // borrowed from a container that is not an argument: `PyImport_AddModule` (sys.modules)
                 if let name = call.callee, let api = CAPI.lookup(name), api.argument == nil,
                    api.effects.contains(.borrowsFromContainer) {
@@ -698,7 +712,8 @@ public final class SummaryEngine {
                         for o in subs {
                             var l = e
                             l.origin = o
-                            l.locks = e.locks.union(locks)
+                            // the caller's critical sections are suspended where the callee runs detached
+                            l.locks = e.locks.union(e.gil == .released ? locks.withoutCriticalSections : locks)
                             if l.gil == .inherit { l.gil = gil }
                             l.guards = Array(Set(e.guards).union(guardNames(call))).sorted()
                             if e.chain.count < maxChain {
@@ -713,6 +728,26 @@ public final class SummaryEngine {
             }
         }
         return out
+    }
+
+    /// The argument of call `c` (at op `op`) that names a field or global the function sets to
+    /// NULL within the next few steps, with nothing else stored there in between: the call ended
+    /// the life of what the place pointed to.
+    func destroyedArgument(_ f: Int, call c: Int, op: Int) -> Int? {
+        let fn = program.functions[f]
+        let call = fn.calls[c]
+        for (k, a) in call.args.enumerated() {
+            guard let p = a.path, !p.fields.isEmpty || p.root == .global else { continue }
+            var j = op + 1
+            while j < fn.ops.count, j <= op + 8 {
+                if case .assign(let t, let v, _, _) = fn.ops[j], t.key == p.key {
+                    if case .null = v.stripped { return k }
+                    break
+                }
+                j += 1
+            }
+        }
+        return nil
     }
 
     /// A field of some object (also a field of a parameter, resolved by the caller) or a

@@ -91,7 +91,9 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
                 let b = ctx.blamedStep(fx.chain, kind: fx.kind, origin: fx.origin, engine: ctx.lifetimeEngine)
                 let freer = fx.chain[b].function
                 guard ctx.freeThreading(freer).applies else { continue }
-                let key = "\(fx.origin)|\(fx.kind)|\(program.functions[freer].name)"
+                // one finding per replaced field: every setter and in-place operator that swaps it
+                // without a lock is the same root cause
+                let key = "\(fx.origin)|\(fx.kind)"
                 if groups[key] == nil { order.append(key) }
                 groups[key, default: []].append(Free(entry: e, effect: fx, blamed: b))
             }
@@ -101,7 +103,8 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         // with thousands of methods that free and read one field must not cost entries² scans)
         let freedOrigins = Set(groups.values.compactMap { $0.first?.effect.origin })
         var readsByOrigin: [Origin: [(EntryPoint, [Effect])]] = [:]
-        for r in ctx.nativeConcurrentEntries {
+        // an initializer works on an object no other thread has yet: not a reader
+        for r in ctx.nativeConcurrentEntries where r.pythonSpelling != "__init__" {
             var mine: [Origin: [Effect]] = [:]
             for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && freedOrigins.contains(rd.origin) {
                 mine[rd.origin, default: []].append(rd)
@@ -174,7 +177,23 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
                               message: releases ? "the old object's reference is dropped here: it is freed if that was the last one"
                                                 : "the memory is released here", thread: "B"))
         }
-        if freers.count > 1 {
+        // the other places that do the same: each named by its function and located there
+        var otherSites: [(Free, Step)] = []
+        var shownFunctions: Set<Int> = [freeStep.function]
+        for f in frees.dropFirst() {
+            let step = f.effect.chain[f.blamed]
+            if shownFunctions.insert(step.function).inserted { otherSites.append((f, step)) }
+        }
+        for (f, step) in otherSites.prefix(4) {
+            notes.append(Note(location: ctx.location(step),
+                              message: "`\(ctx.functionName(step))` (\(ctx.entryText(f.entry))) also \(releases ? "drops the old object" : "frees it") (\(f.effect.source)), \(f.effect.locks)",
+                              thread: "B"))
+        }
+        if otherSites.count > 4 {
+            let rest = otherSites.dropFirst(4).map { "`\(ctx.functionName($0.1))`" }
+            notes.append(Note(location: ctx.location(otherSites[4].1),
+                              message: "\(rest.count) more: \(ctx.shortList(rest, max: 24))", thread: "B"))
+        } else if otherSites.isEmpty, freers.count > 1 {
             notes.append(Note(location: freeLoc, message: "also reached from \(ctx.shortList(Array(freers.dropFirst()), max: 6))",
                               thread: "B"))
         }
@@ -197,6 +216,6 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
                               readers: uniqued(readers.compactMap(\.0.pythonSpelling)),
                               scenario: .objectMutateVsRead)
         return finding(message: message, function: freer, location: freeLoc, notes: notes, why: why, help: help,
-                       key: releases ? "\(owner).\(field)|release|\(freer)" : "\(owner).\(field)|\(freer)", repro: repro)
+                       key: releases ? "\(owner).\(field)|release" : "\(owner).\(field)|\(freer)", repro: repro)
     }
 }

@@ -53,26 +53,93 @@ public struct ObjectStateUsedWithoutGIL: Rule {
 
     public func check(_ ctx: RuleContext) -> [Finding] {
         let program = ctx.program
-        var frees: [Origin: (EntryPoint, Effect)] = [:]
-        for e in ctx.nativeConcurrentEntries {
+        // every freeing entry point per field: the one that matters is the one no lock orders with
+        // a given reader (a locked free next to an unlocked one must not hide it)
+        var frees: [Origin: [(EntryPoint, Effect)]] = [:]
+        // An exported function nobody here calls is a guess at an entry point: its real callers
+        // (and the locks they hold, as `*_locked` helpers expect) are unknown, so it is not
+        // blamed as the freeing side.
+        for e in ctx.nativeConcurrentEntries where e.kind != .exported {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
-                guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner), frees[fx.origin] == nil else { continue }
-                frees[fx.origin] = (e, fx)
+                guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner) else { continue }
+                frees[fx.origin, default: []].append((e, fx))
             }
         }
         guard !frees.isEmpty else { return [] }
         var findings: [Finding] = []
         var seen = Set<String>()
         for r in ctx.nativeConcurrentEntries {
-            for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && rd.gil == .released {
-                guard let (fe, fx) = frees[rd.origin], !LockSet.orders(fx.locks, rd.locks),
-                      let step = rd.chain.last else { continue }
-                let key = "\(program.functions[step.function].name)|\(rd.origin)"
-                guard seen.insert(key).inserted else { continue }
-                findings.append(report(ctx, reader: r, read: rd, freer: fe, free: fx, key: key))
+            for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read {
+                guard let candidates = frees[rd.origin], let step = rd.chain.last else { continue }
+                // the pointer handed to the freeing call itself is the free, not a reader of it
+                if candidates.contains(where: { $0.1.chain.last.map { $0.function == step.function && $0.pos.line == step.pos.line } ?? false }) {
+                    continue
+                }
+                // the two sides can interleave when either runs without the GIL: the reader inside
+                // Py_BEGIN_ALLOW_THREADS, or the freer (then readers holding the GIL race with it too)
+                let readerDetached = rd.gil == .released
+                guard let (fe, fx) = candidates.first(where: { c in
+                    (readerDetached || c.1.gil == .released) && !LockSet.orders(c.1.locks, rd.locks)
+                }) else { continue }
+                if readerDetached {
+                    // evidence first: the trace must show where the GIL was released (a chain cut
+                    // short by its length cannot, and is not reported)
+                    guard Self.releaseSite(program, rd.chain) != nil else { continue }
+                    let key = "\(program.functions[step.function].name)|\(rd.origin)"
+                    guard seen.insert(key).inserted else { continue }
+                    findings.append(report(ctx, reader: r, read: rd, freer: fe, free: fx, key: key))
+                } else {
+                    let fstep = fx.chain.last!
+                    // a function racing with its own free is the same call on another thread: still
+                    // reported, but not a use before the free on one thread
+                    if fstep.function == step.function, step.pos <= fstep.pos { continue }
+                    let key = "detached-free|\(program.functions[fstep.function].name)|\(rd.origin)"
+                    guard seen.insert(key).inserted else { continue }
+                    findings.append(reportDetachedFree(ctx, reader: r, read: rd, freer: fe, free: fx, key: key))
+                }
             }
         }
         return findings
+    }
+
+    /// The innermost function on a chain whose step lies in a region that released the GIL.
+    static func releaseSite(_ program: Program, _ chain: [Step]) -> (FunctionFacts, RegionFact)? {
+        for s in chain.reversed() {
+            let f = program.functions[s.function]
+            if let reg = f.regions.first(where: { $0.kind == .gilReleased && $0.begin <= s.pos && s.pos <= $0.end }) {
+                return (f, reg)
+            }
+        }
+        return nil
+    }
+
+    /// The mirror shape: the free runs with the GIL released, the reader holds the GIL.
+    func reportDetachedFree(_ ctx: RuleContext, reader: EntryPoint, read: Effect, freer: EntryPoint, free: Effect,
+                            key: String) -> Finding {
+        let program = ctx.program
+        guard case .field(let owner, let field) = read.origin else { fatalError("field origin expected") }
+        let fstep = free.chain.last!
+        let blamed = ctx.blamedStep(free.chain, kind: .free, origin: free.origin, engine: ctx.lifetimeEngine)
+        let freeFn = program.functions[fstep.function]
+        var notes: [Note] = []
+        if let reg = freeFn.regions.first(where: { $0.kind == .gilReleased && $0.begin <= fstep.pos && fstep.pos <= $0.end }) {
+            notes.append(Note(location: freeFn.location(reg.begin), message: "`\(freeFn.name)` releases the GIL here (\(reg.opener))", thread: "B"))
+        }
+        notes.append(Note(location: ctx.location(free.chain[blamed]),
+                          message: "\(ctx.chainText(entry: freer, free.chain, upTo: blamed)) frees `\(owner).\(field)` (\(fstep.what)) with the GIL released, \(free.locks)",
+                          thread: "B"))
+        let rstep = read.chain.last!
+        notes.append(Note(location: ctx.location(rstep),
+                          message: "\(ctx.chainText(entry: reader, read.chain)) \(rstep.what) holding the GIL, \(read.locks): the GIL does not order it with a thread that released it",
+                          thread: "A"))
+        let message = "`\(freeFn.name)` frees `\(owner).\(field)` with the GIL released while \(ctx.entryText(reader)) may read it on another thread"
+        let why = "code between Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS runs at the same time as other threads' Python code; \(ctx.entryText(reader)) reads `\(field)` and no lock is held by both sides"
+        let help = "free (and clear) `\(field)` after Py_END_ALLOW_THREADS, with the GIL held, or hold a PyMutex around the free and around every read of `\(field)`"
+        return finding(message: message, function: freeFn.name, location: ctx.location(free.chain[blamed]), notes: notes,
+                       why: why, help: help, key: key,
+                       repro: ReproHint(module: ctx.moduleName(freer.function), typeName: freer.pyType ?? reader.pyType,
+                                        mutators: [freer.pythonSpelling].compactMap { $0 },
+                                        readers: [reader.pythonSpelling].compactMap { $0 }, scenario: .gilReleasedBuffer))
     }
 
     func report(_ ctx: RuleContext, reader: EntryPoint, read: Effect, freer: EntryPoint, free: Effect, key: String) -> Finding {
@@ -82,12 +149,8 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         guard case .field(let owner, let field) = read.origin else { fatalError("field origin expected") }
         var notes: [Note] = []
         // where the GIL was released (in the function of the read, or in a caller on the chain)
-        for s in read.chain.reversed() {
-            let f = program.functions[s.function]
-            if let reg = f.regions.first(where: { $0.kind == .gilReleased && $0.begin <= s.pos && s.pos <= $0.end }) {
-                notes.append(Note(location: f.location(reg.begin), message: "`\(f.name)` releases the GIL here (\(reg.opener))", thread: "A"))
-                break
-            }
+        if let (f, reg) = Self.releaseSite(program, read.chain) {
+            notes.append(Note(location: f.location(reg.begin), message: "`\(f.name)` releases the GIL here (\(reg.opener))", thread: "A"))
         }
         notes.append(Note(location: ctx.location(step),
                           message: "\(ctx.chainText(entry: reader, read.chain)) \(step.what) with the GIL released, \(read.locks)",
