@@ -125,7 +125,8 @@ public enum Analyzer {
             let env = MacroEnvironment.forAnalysis(language: src.language, target: options.target,
                                                    pythonVersion: options.pythonVersion, defines: options.defines,
                                                    undefines: options.undefines)
-            return CFactExtractor.extract(CFrontend.parse(src, env: env), projectMacros: macros)
+            return CFactExtractor.extract(CFrontend.parse(src, env: env, expansions: macros.statement,
+                                                          policy: CAPI.macroExpansionPolicy), projectMacros: macros)
         case .cython, .python:
             let parsed = PythonFrontend.parse(path: src.path, bytes: src.bytes, isCython: src.language == .cython)
             return PyFactExtractor.extract(parsed, language: src.language)

@@ -1,4 +1,5 @@
 import Foundation
+import FreeraceModel
 import FreeracePython
 import FreeraceSyntax
 
@@ -68,7 +69,7 @@ public struct FileParseHealth: Sendable {
         switch src.language {
         case .c, .cpp:
             let env = MacroEnvironment.forAnalysis(language: src.language, target: .auto)
-            let parsed = CFrontend.parse(src, env: env)
+            let parsed = CFrontend.parse(src, env: env, policy: CAPI.macroExpansionPolicy)
             h.functions = parsed.functions.count
             // recoveries sorted once; a function's recoveries are one contiguous run of them
             // (linear in functions + recoveries: a file of 100k stray brackets has 100k recoveries)

@@ -353,6 +353,17 @@ public enum CAPI {
 
     public static func lookup(_ name: String) -> CAPIEntry? { byName[name] }
 
+    /// The functions whose use makes a project's statement macro worth expanding: they take or
+    /// drop a lock, release or take back the GIL, open or close a critical section, stop the
+    /// world, or free memory.
+    public static let macroExpansionTriggers: Set<String> = {
+        let fx: CAPIEntry.Effects = [.locks, .unlocks, .releasesGIL, .acquiresGIL, .beginsCriticalSection,
+                                     .endsCriticalSection, .stopsTheWorld, .startsTheWorld, .freesMemory]
+        return Set(entries.filter { !$0.effects.isDisjoint(with: fx) }.map(\.name))
+    }()
+
+    public static let macroExpansionPolicy = MacroExpansionPolicy(triggers: macroExpansionTriggers)
+
     /// Functions of the C API (or libc) that never free memory reachable from their arguments and
     /// need no summary. Used to keep unknown-callee handling conservative only where it matters.
     public static func isKnown(_ name: String) -> Bool { byName[name] != nil }

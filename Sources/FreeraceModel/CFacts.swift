@@ -45,6 +45,9 @@ struct Extractor {
         for m in file.view.macros where m.active {
             if m.parameters == nil, Self.isPlaceText(m.body) { facts.placeMacros[m.name] = Self.stripParens(m.body) }
             if let c = Self.callMacro(m) { facts.callMacros[m.name] = c }
+            if m.active, let e = CAPI.macroExpansionPolicy.selects(m, cpp: file.source.language == .cpp) {
+                facts.statementMacros[m.name] = e
+            }
             if let ps = m.parameters, !ps.isEmpty { macroParamDerefs[m.name] = Self.parameterDerefs(body: m.body, parameters: ps) }
         }
         facts.suppressions = Suppressions.parse(comments: file.view.comments.map {

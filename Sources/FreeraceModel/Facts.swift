@@ -279,6 +279,9 @@ public struct FileFacts: Sendable, Codable {
     /// Function-like macros whose body is one call to a C-API function with lock, critical-section,
     /// GIL or memory effects: `#define LOCK() PyMutex_Lock(&mutex)` → (parameters, callee, argument texts).
     public var callMacros: [String: CallMacro] = [:]
+    /// Statement macros worth expanding where they are used (`MacroExpander`), for the project's
+    /// other files.
+    public var statementMacros: [String: ExpandableMacro] = [:]
     public var includes: [String] = []
     public var suppressions: [Suppression] = []
     /// Calls of `PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED)` and Cython's directive.
@@ -325,11 +328,13 @@ public struct Suppression: Sendable, Codable, Hashable {
 public struct ProjectMacros: Sendable {
     public var call: [String: CallMacro] = [:]
     public var place: [String: String] = [:]
+    public var statement: [String: ExpandableMacro] = [:]
     public init() {}
 
     /// Adds a header's macros; the first definition of a name wins (headers in path order).
     public mutating func add(_ f: FileFacts) {
         for (k, v) in f.callMacros where call[k] == nil { call[k] = v }
         for (k, v) in f.placeMacros where place[k] == nil { place[k] = v }
+        for (k, v) in f.statementMacros where statement[k] == nil { statement[k] = v }
     }
 }

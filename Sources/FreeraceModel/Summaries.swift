@@ -674,10 +674,11 @@ public final class SummaryEngine {
                         }
                     }
                 }
-                // a library's destructor: an external call on a field or global that is set to NULL
-                // right after (`mdb_txn_abort(self->txn); self->txn = NULL;`): the pointer is dead
+                // a destructor: a call (to a library, or to a helper of the project) on a field or
+                // global that is set to NULL right after (`mdb_txn_abort(self->txn); self->txn = NULL;`,
+                // `txn_abort(self->txn); self->txn = NULL;`): the pointer is dead
                 if kinds.contains(.free), let name = call.callee, CAPI.lookup(name) == nil,
-                   program.callTargets[f][c].isEmpty, let k = destroyedArgument(f, call: c, op: i) {
+                   let k = destroyedArgument(f, call: c, op: i) {
                     let text = k < call.argTexts.count ? call.argTexts[k] : ""
                     for o in origins(f, call.args[k], at: i) where Self.isSharedPlace(o) {
                         add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: guardNames(call),

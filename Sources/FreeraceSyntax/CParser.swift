@@ -16,23 +16,41 @@ public struct ParsedFile: Sendable {
     public var diagnostics: [SyntaxDiagnostic]
     /// Token index of each point where the parser had to recover.
     public var recoveryTokens: [Int32]
+    /// Text of the tokens that project macro expansions added (`MacroExpander`): a token whose
+    /// start is past the file's bytes reads its text here.
+    public var synthetic: [UInt8] = []
+    /// For each token, the file offset it is located at when it came from an expansion (the
+    /// macro's use), -1 for the file's own; empty when nothing was expanded.
+    public var sites: [Int32] = []
+
+    func isSynthetic(_ t: Token) -> Bool { Int(t.start) >= source.bytes.count }
 
     /// Text of a significant token.
     public func text(_ tok: Int32) -> String {
         guard tok >= 0, Int(tok) < tokens.count else { return "" }
         let t = tokens[Int(tok)]
+        if isSynthetic(t) {
+            let s = Int(t.start) - source.bytes.count
+            return String(decoding: synthetic[s..<min(synthetic.count, s + Int(t.length))], as: UTF8.self)
+        }
         return source.text(Int(t.start), t.end)
     }
 
-    /// Source text spanned by a node (from its first to its last token).
+    /// Source text spanned by a node (from its first to its last token); for a node that holds
+    /// expanded tokens, the tokens' texts joined by spaces.
     public func text(node: Int32) -> String {
         let n = tree[node]
         guard n.firstTok >= 0, n.lastTok >= n.firstTok, Int(n.lastTok) < tokens.count else { return "" }
+        if !sites.isEmpty, (n.firstTok...n.lastTok).contains(where: { sites[Int($0)] >= 0 }) {
+            return (n.firstTok...n.lastTok).prefix(200).map { text($0) }.joined(separator: " ")
+        }
         return source.text(Int(tokens[Int(n.firstTok)].start), tokens[Int(n.lastTok)].end)
     }
 
+    /// Where a token is: its own offset, or for a token an expansion added, the macro's use.
     public func offset(of tok: Int32) -> Int {
         guard tok >= 0, Int(tok) < tokens.count else { return source.bytes.count }
+        if !sites.isEmpty, sites[Int(tok)] >= 0 { return Int(sites[Int(tok)]) }
         return Int(tokens[Int(tok)].start)
     }
 
@@ -50,7 +68,10 @@ public struct ConditionalViewSummary: Sendable {
 
 /// The C/C++ frontend: lex, apply the conditional view, parse.
 public enum CFrontend {
-    public static func parse(_ source: SourceFile, env: MacroEnvironment) -> ParsedFile {
+    /// Parses a file. `expansions` are the project's statement macros worth expanding (see
+    /// `MacroExpander`); the file's own definitions that `policy` selects are added to them.
+    public static func parse(_ source: SourceFile, env: MacroEnvironment, expansions: [String: ExpandableMacro] = [:],
+                             policy: MacroExpansionPolicy? = nil) -> ParsedFile {
         let cpp = source.language == .cpp
         let lexed = CLexer(cpp: cpp).lex(source.bytes)
         let view = ConditionalView(all: lexed.tokens, bytes: source.bytes, language: source.language, env: env)
@@ -59,8 +80,18 @@ public enum CFrontend {
             let t = lexed.tokens[d.tokenIndex]
             includes.append(source.text(Int(t.start), t.end))
         }
-        let result = source.bytes.withUnsafeBufferPointer { buf -> (SyntaxTree, Int32, [ParsedFunction], [Int32]) in
-            var p = CParser(tokens: view.tokens, bytes: buf, cpp: cpp)
+        var macros = expansions
+        if let policy {
+            for m in view.macros where m.active {
+                if let e = policy.selects(m, cpp: cpp) { macros[m.name] = e } else { macros[m.name] = nil }
+            }
+        }
+        let expanded = source.bytes.withUnsafeBufferPointer {
+            MacroExpander.expand(tokens: view.tokens, bytes: $0, macros: macros, cpp: cpp)
+        }
+        let parseBytes = expanded.sites.isEmpty ? source.bytes : source.bytes + expanded.synthetic
+        let result = parseBytes.withUnsafeBufferPointer { buf -> (SyntaxTree, Int32, [ParsedFunction], [Int32]) in
+            var p = CParser(tokens: expanded.tokens, bytes: buf, cpp: cpp)
             for m in view.macros where m.parameters == nil && CParser.isThreadLocalBody(m.body) {
                 p.threadLocalMacros.insert(fnv1a(m.name))
             }
@@ -74,8 +105,11 @@ public enum CFrontend {
         if view.unbalanced > 0 {
             diags.append(SyntaxDiagnostic(offset: 0, message: "\(view.unbalanced) unbalanced conditional directive(s)"))
         }
-        return ParsedFile(source: source, tokens: view.tokens, tree: result.0, root: result.1, functions: result.2,
-                          view: summary, diagnostics: diags, recoveryTokens: result.3)
+        var parsed = ParsedFile(source: source, tokens: expanded.tokens, tree: result.0, root: result.1, functions: result.2,
+                                view: summary, diagnostics: diags, recoveryTokens: result.3)
+        parsed.synthetic = expanded.synthetic
+        parsed.sites = expanded.sites
+        return parsed
     }
 }
 

@@ -1352,3 +1352,63 @@ struct DeepInput: CustomStringConvertible, Sendable {
         #expect(p.view.unbalancedDirectives == 0)
     }
 }
+
+@Suite struct MacroExpanderTests {
+    static func parse(_ text: String) -> ParsedFile {
+        let src = SourceFile(path: "m.c", language: .c, bytes: Array(text.utf8))
+        let policy = MacroExpansionPolicy(triggers: ["PyMutex_Lock", "lib_free"])
+        return CFrontend.parse(src, env: .forAnalysis(language: .c, target: .auto), policy: policy)
+    }
+
+    @Test("a GIL-releasing statement macro is expanded at its use, located there; arguments keep their own places")
+    func expandsAtUse() {
+        let text = """
+            #define UNLOCKED(out, e) Py_BEGIN_ALLOW_THREADS out = (e); Py_END_ALLOW_THREADS
+            int f(int *p) {
+                int rc;
+                UNLOCKED(rc, g(p));
+                return rc;
+            }
+            """
+        let p = Self.parse(text)
+        let texts = p.tokens.indices.map { p.text(Int32($0)) }
+        #expect(texts.contains("Py_BEGIN_ALLOW_THREADS") && texts.contains("Py_END_ALLOW_THREADS"))
+        #expect(!texts.contains("UNLOCKED"))
+        let begin = Int32(texts.firstIndex(of: "Py_BEGIN_ALLOW_THREADS")!)
+        let end = Int32(texts.firstIndex(of: "Py_END_ALLOW_THREADS")!)
+        let g = Int32(texts.firstIndex(of: "g")!)
+        // the body opens at the macro's name and closes at its closing parenthesis
+        #expect(p.location(of: begin).line == 4 && p.location(of: begin).column == 5)
+        #expect(p.location(of: end).line == 4 && p.location(of: end).column == 22)
+        // `g(p)` is the file's own text, at its own column
+        #expect(p.location(of: g).column == 18)
+        #expect(p.functions.count == 1 && !p.functions[0].recovered)
+    }
+
+    @Test("macros that do nothing the analysis tracks, stringize or paste, or name themselves are left alone")
+    func leftAlone() {
+        let text = """
+            #define LOG(m) fprintf(stderr, "%s;", m)
+            #define STR(x) do { PyMutex_Lock(#x); } while (0)
+            #define SELF(x) do { SELF(x); lib_free(x); } while (0)
+            #define CLEAR(h) do { lib_free(h); h = NULL; } while (0)
+            void f(void *h) { LOG("a"); STR(z); SELF(h); CLEAR(h); }
+            """
+        let p = Self.parse(text)
+        let texts = p.tokens.indices.map { p.text(Int32($0)) }
+        #expect(texts.contains("LOG") && texts.contains("STR") && texts.contains("SELF"))
+        #expect(!texts.contains("CLEAR") && texts.contains("lib_free"))
+    }
+
+    @Test("expansion is bounded: a macro used inside its own expansion is not expanded again")
+    func bounded() {
+        let text = """
+            #define A(x) do { lib_free(x); B(x); } while (0)
+            #define B(x) do { lib_free(x); A(x); } while (0)
+            void f(void *h) { A(h); }
+            """
+        let p = Self.parse(text)
+        #expect(p.tokens.count < 400)
+        #expect(p.functions.count == 1)
+    }
+}

@@ -66,6 +66,12 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             }
         }
         guard !frees.isEmpty else { return [] }
+        // one finding per freed field and freeing function (the root cause, fixed on the freeing
+        // side: the other readers it races with are listed in the notes)
+        struct Race { var reader: EntryPoint; var read: Effect; var freer: EntryPoint; var free: Effect }
+        var detachedReads: [String: [Race]] = [:]
+        var order: [String] = []
+        var mirrors: [(String, Race)] = []
         var findings: [Finding] = []
         var seen = Set<String>()
         for r in ctx.nativeConcurrentEntries {
@@ -85,19 +91,49 @@ public struct ObjectStateUsedWithoutGIL: Rule {
                     // evidence first: the trace must show where the GIL was released (a chain cut
                     // short by its length cannot, and is not reported)
                     guard Self.releaseSite(program, rd.chain) != nil else { continue }
-                    let key = "\(program.functions[step.function].name)|\(rd.origin)"
-                    guard seen.insert(key).inserted else { continue }
-                    findings.append(report(ctx, reader: r, read: rd, freer: fe, free: fx, key: key))
+                    let blamed = ctx.blamedStep(fx.chain, kind: .free, origin: fx.origin, engine: ctx.lifetimeEngine)
+                    let key = "\(rd.origin)|\(program.functions[fx.chain[blamed].function].name)"
+                    let readerKey = "\(key)|\(program.functions[step.function].name)"
+                    guard seen.insert(readerKey).inserted else { continue }
+                    if detachedReads[key] == nil { order.append(key) }
+                    detachedReads[key, default: []].append(Race(reader: r, read: rd, freer: fe, free: fx))
                 } else {
                     let fstep = fx.chain.last!
                     // a function racing with its own free is the same call on another thread: still
                     // reported, but not a use before the free on one thread
                     if fstep.function == step.function, step.pos <= fstep.pos { continue }
-                    let key = "detached-free|\(program.functions[fstep.function].name)|\(rd.origin)"
-                    guard seen.insert(key).inserted else { continue }
-                    findings.append(reportDetachedFree(ctx, reader: r, read: rd, freer: fe, free: fx, key: key))
+                    let blamed = ctx.blamedStep(fx.chain, kind: .free, origin: fx.origin, engine: ctx.lifetimeEngine)
+                    let key = "\(rd.origin)|\(program.functions[fx.chain[blamed].function].name)"
+                    guard seen.insert("detached-free|" + key).inserted else { continue }
+                    mirrors.append((key, Race(reader: r, read: rd, freer: fe, free: fx)))
                 }
             }
+        }
+        for key in order {
+            guard let races = detachedReads[key], let first = races.first else { continue }
+            var f = report(ctx, reader: first.reader, read: first.read, freer: first.freer, free: first.free, key: key)
+            if races.count > 1 {
+                // the other functions that read it detached, each at its read
+                let more = races.dropFirst()
+                for race in more.prefix(4) {
+                    let step = race.read.chain.last!
+                    f.notes.insert(Note(location: ctx.location(step),
+                                        message: "\(ctx.chainText(entry: race.reader, race.read.chain)) also \(step.what) with the GIL released, \(race.read.locks)",
+                                        thread: "A"), at: f.notes.count - 1)
+                }
+                if more.count > 4 {
+                    let rest = more.dropFirst(4).map { "`\(ctx.functionName($0.read.chain.last!))`" }
+                    f.notes.insert(Note(location: ctx.location(more[more.startIndex + 4].read.chain.last!),
+                                        message: "\(rest.count) more readers with the GIL released: \(ctx.shortList(rest, max: 24))",
+                                        thread: "A"), at: f.notes.count - 1)
+                }
+            }
+            findings.append(f)
+        }
+        // the mirror shape, unless the same free is already reported with its detached readers
+        for (key, race) in mirrors where detachedReads[key] == nil {
+            findings.append(reportDetachedFree(ctx, reader: race.reader, read: race.read, freer: race.freer, free: race.free,
+                                               key: "detached-free|" + key))
         }
         return findings
     }
