@@ -76,6 +76,9 @@ public struct CAPIEntry: Sendable {
         public static let borrowsFromAlwaysShared = Effects(rawValue: 1 << 32)
         /// Drops one reference to the object passed as `argument` (`Py_DECREF`): the object may be freed.
         public static let releasesReference = Effects(rawValue: 1 << 33)
+        /// Stores the caller's argument objects (borrowed from the argument tuple or vector)
+        /// through its pointer arguments (`PyArg_ParseTuple(args, "O", &obj)`).
+        public static let unpacksArguments = Effects(rawValue: 1 << 34)
     }
 
     public var name: String
@@ -172,6 +175,16 @@ public enum CAPI {
         e("PyUnstable_Object_EnableDeferredRefcount", [], "c-api/object (3.14)"),
         // Critical sections as functions (c-api/init "Python Critical Section API")
         e("PyCriticalSection_Begin", [.beginsCriticalSection], arg: 1, "c-api/init: PyCriticalSection_Begin (3.13)"),
+        // Argument parsing (c-api/arg): the objects stored through `O`, `O!`, `O&`… are the caller's
+        e("PyArg_ParseTuple", [.unpacksArguments], "c-api/arg: PyArg_ParseTuple"),
+        e("PyArg_ParseTupleAndKeywords", [.unpacksArguments], "c-api/arg: PyArg_ParseTupleAndKeywords"),
+        e("PyArg_Parse", [.unpacksArguments], "c-api/arg: PyArg_Parse"),
+        e("PyArg_UnpackTuple", [.unpacksArguments], "c-api/arg: PyArg_UnpackTuple"),
+        e("PyArg_VaParse", [.unpacksArguments], "c-api/arg: PyArg_VaParse"),
+        e("PyArg_VaParseTupleAndKeywords", [.unpacksArguments], "c-api/arg: PyArg_VaParseTupleAndKeywords"),
+        e("_PyArg_ParseTupleAndKeywordsFast", [.unpacksArguments], "internal: Argument Clinic"),
+        e("_PyArg_ParseStack", [.unpacksArguments], "internal: Argument Clinic"),
+        e("_PyArg_ParseStackAndKeywords", [.unpacksArguments], "internal: Argument Clinic"),
         e("PyCriticalSection_End", [.endsCriticalSection], "c-api/init: PyCriticalSection_End (3.13)"),
         e("PyCriticalSection2_Begin", [.beginsCriticalSection], arg: 1, arg2: 2, "c-api/init: PyCriticalSection2_Begin"),
         e("PyCriticalSection2_End", [.endsCriticalSection], "c-api/init: PyCriticalSection2_End"),
@@ -230,6 +243,10 @@ public enum CAPI {
         // Borrowed references from containers (howto/free-threading-extensions "Borrowed References")
         r("PyList_GetItem", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyList_GetItemRef", "howto/free-threading-extensions"),
         r("PyList_GET_ITEM", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyList_GetItemRef", "howto/free-threading-extensions"),
+        // PySequence_Fast on a list returns the list itself: its items (and its item array) are
+        // borrowed from a list other threads can mutate (c-api/sequence; howto/free-threading-extensions)
+        r("PySequence_Fast_GET_ITEM", .borrowed, [.borrowsFromContainer], arg: 0, "c-api/sequence: PySequence_Fast_GET_ITEM"),
+        r("PySequence_Fast_ITEMS", .borrowed, [.borrowsFromContainer], arg: 0, "c-api/sequence: PySequence_Fast_ITEMS"),
         r("PyDict_GetItem", .borrowed, [.borrowsFromContainer, .mayCallPython], arg: 0, replacement: "PyDict_GetItemRef", "howto/free-threading-extensions"),
         r("PyDict_GetItemWithError", .borrowed, [.borrowsFromContainer, .mayCallPython], arg: 0, replacement: "PyDict_GetItemRef", "howto/free-threading-extensions"),
         r("PyDict_GetItemString", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyDict_GetItemStringRef", "howto/free-threading-extensions"),

@@ -39,6 +39,9 @@ public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible {
     case freshObject
     /// A container whose provenance is unknown (the result of an arbitrary call).
     case unknownContainer
+    /// An object the caller passed in, unpacked from the argument tuple (`PyArg_ParseTuple(args,
+    /// "O", &obj)`): as shared as a parameter.
+    case callerArgument
 
     public var description: String {
         switch self {
@@ -51,6 +54,7 @@ public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible {
         case .freshContainer: "fresh container"
         case .freshObject: "fresh object"
         case .unknownContainer: "container of unknown origin"
+        case .callerArgument: "an argument object"
         }
     }
 }
@@ -296,6 +300,11 @@ public final class SummaryEngine {
             if p.fields.isEmpty, let outs = idx.outParams[p.name] {
                 for o in outs where o.op < at || at == Int.max {
                     let call = fn.calls[o.call]
+                    // `PyArg_ParseTuple(args, "O", &obj)`: the caller's object
+                    if let name = call.callee, CAPI.lookup(name)?.effects.contains(.unpacksArguments) == true {
+                        out.insert(.callerArgument)
+                        continue
+                    }
                     if let name = call.callee, Self.isContainerAccess(name), let c0 = call.args.first {
                         let base = origins(f, c0, at: o.op, depth: depth + 1)
                         out.formUnion(base.filter(\.isForeign))
@@ -739,6 +748,9 @@ public final class SummaryEngine {
         let call = fn.calls[c]
         for (k, a) in call.args.enumerated() {
             guard let p = a.path, !p.fields.isEmpty || p.root == .global else { continue }
+            // a field holding a Python object is released by reference counting, not destroyed
+            if let owner = program.lastOwner(p), let t = program.fieldType(owner, p.fields.last!),
+               t.isPyObjectPointer || program.isPythonObject(t.name) { continue }
             var j = op + 1
             while j < fn.ops.count, j <= op + 8 {
                 if case .assign(let t, let v, _, _) = fn.ops[j], t.key == p.key {

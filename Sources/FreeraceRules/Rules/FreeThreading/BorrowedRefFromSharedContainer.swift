@@ -67,7 +67,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
                 let callerObject = Self.holdsCallerObject(ctx, fx.origin)
                 // a field or global nobody mutates or replaces (Py_XSETREF, Py_CLEAR) after it is
                 // published is not a mutable container: a plain store publishes, it frees nothing
-                if case .param = fx.origin {} else if !callerObject, !(fx.source.api.flatMap(CAPI.lookup)?.effects.contains(.borrowsFromAlwaysShared) ?? false),
+                if Self.isCallerProvided(fx.origin) {} else if !callerObject, !(fx.source.api.flatMap(CAPI.lookup)?.effects.contains(.borrowsFromAlwaysShared) ?? false),
                     mutator(ctx, of: fx.origin) == nil { continue }
                 guard !protected(ctx, fx, site: site) else { continue }
                 if bySite[site] == nil {
@@ -101,12 +101,21 @@ public struct BorrowedRefFromSharedContainer: Rule {
     }
 
     /// Whether the container can be reached by other threads.
+    /// A container the caller handed in (a parameter, or an object unpacked from the arguments):
+    /// any thread holding a reference to it can mutate it.
+    static func isCallerProvided(_ o: Origin) -> Bool {
+        switch o {
+        case .param, .callerArgument: true
+        default: false
+        }
+    }
+
     func isShared(_ o: Origin, api: String, entry: EntryPoint, program: Program) -> Bool {
         if CAPI.lookup(api)?.effects.contains(.borrowsFromAlwaysShared) ?? false { return true }
         switch o {
         case .freshContainer, .freshObject, .unknownContainer, .alloc, .foreignFrames, .foreignThread:
             return false
-        case .field, .global:
+        case .field, .global, .callerArgument:
             return true
         case .param(let k, let fs):
             guard fs.isEmpty else { return true }
@@ -168,9 +177,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
         if !Self.holdsCallerObject(ctx, fx.origin), let (who, at) = mutator(ctx, of: fx.origin) {
             notes.append(Note(location: at, message: "\(who) can replace or remove items of `\(container)` at the same time, dropping the last reference", thread: "B"))
         } else {
-            var isParam = false
-            if case .param = fx.origin { isParam = true }
-            let other = isParam || Self.holdsCallerObject(ctx, fx.origin)
+            let other = Self.isCallerProvided(fx.origin) || Self.holdsCallerObject(ctx, fx.origin)
                 ? "any other thread holding a reference to the same container can mutate it at the same time"
                 : "other threads can mutate `\(container)` at the same time and drop the last reference to the item"
             notes.append(Note(location: loc, message: other, thread: "B"))

@@ -71,7 +71,8 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         var groups: [String: [Free]] = [:]
         var order: [String] = []
         for e in ctx.nativeConcurrentEntries {
-            for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
+            // an initializer works on an object no other thread has yet
+            for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free && e.pythonSpelling != "__init__" {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner) else { continue }
                 let b = ctx.blamedStep(fx.chain, kind: fx.kind, origin: fx.origin, engine: ctx.lifetimeEngine)
                 let freer = fx.chain[b].function

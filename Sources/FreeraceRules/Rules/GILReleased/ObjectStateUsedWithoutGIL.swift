@@ -59,7 +59,8 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         // An exported function nobody here calls is a guess at an entry point: its real callers
         // (and the locks they hold, as `*_locked` helpers expect) are unknown, so it is not
         // blamed as the freeing side.
-        for e in ctx.nativeConcurrentEntries where e.kind != .exported {
+        // An initializer works on an object no other thread has yet.
+        for e in ctx.nativeConcurrentEntries where e.kind != .exported && e.pythonSpelling != "__init__" {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner) else { continue }
                 frees[fx.origin, default: []].append((e, fx))
