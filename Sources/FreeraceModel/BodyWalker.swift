@@ -116,10 +116,19 @@ struct BodyWalker {
         case .ifStmt:
             let kids = Array(tree.children(n))
             guard let cond = kids.first else { return }
+            let before = open.count
             withGuard(cond) { w in
                 if kids.count > 1 { w.statement(kids[1]) }
             }
-            if kids.count > 2 { statement(kids[2]) }
+            if kids.count > 2 {
+                // the else branch does not run after the then branch: a region the then branch
+                // opened (`if (cheap) { NPY_BEGIN_THREADS; }`) is not open there; after the whole
+                // statement it may be, and stays open
+                let openedInThen = open.count > before ? Array(open[before...]) : []
+                if !openedInThen.isEmpty { open.removeLast(openedInThen.count) }
+                statement(kids[2])
+                open.append(contentsOf: openedInThen)
+            }
         case .whileStmt, .switchStmt:
             let kids = Array(tree.children(n))
             guard let cond = kids.first else { return }

@@ -79,6 +79,10 @@ public struct Program: Sendable {
     public var moduleOfFile: [String: Int] = [:]
     /// Resolved direct and indirect callees of each call site: `callTargets[f][callIndex]`.
     public var callTargets: [[[Int]]] = []
+    /// The strongly connected components of the call graph: `sccOf[f]` indexes `sccs`, and
+    /// `sccs` is in callee-first order (every component comes after the ones it calls).
+    public var sccOf: [Int] = []
+    public var sccs: [[Int]] = []
     public var callers: [[(function: Int, call: Int)]] = []
     /// Functions stored into a place (owner.field or global), keyed by `placeKey`.
     public var storedFunctions: [String: [(function: Int, ref: FunctionRef, from: Int)]] = [:]
@@ -218,6 +222,52 @@ public struct Program: Sendable {
         return "?.\(p.fields.last!)"
     }
 
+    /// Tarjan's algorithm, iteratively (call chains thousands deep must not recurse on the stack).
+    /// Components come out callee-first.
+    private mutating func buildComponents() {
+        let n = functions.count
+        var index = [Int](repeating: -1, count: n)
+        var low = [Int](repeating: 0, count: n)
+        var onStack = [Bool](repeating: false, count: n)
+        var stack: [Int] = []
+        var next = 0
+        sccOf = [Int](repeating: -1, count: n)
+        sccs = []
+        let succ: [[Int]] = callTargets.map { Array(Set($0.flatMap { $0 })).sorted() }
+        for root in 0..<n where index[root] < 0 {
+            var work: [(node: Int, edge: Int)] = [(root, 0)]
+            index[root] = next; low[root] = next; next += 1
+            stack.append(root); onStack[root] = true
+            while let top = work.last {
+                let v = top.node
+                if top.edge < succ[v].count {
+                    let w = succ[v][top.edge]
+                    work[work.count - 1].edge += 1
+                    if index[w] < 0 {
+                        index[w] = next; low[w] = next; next += 1
+                        stack.append(w); onStack[w] = true
+                        work.append((w, 0))
+                    } else if onStack[w] {
+                        low[v] = min(low[v], index[w])
+                    }
+                    continue
+                }
+                work.removeLast()
+                if let parent = work.last { low[parent.node] = min(low[parent.node], low[v]) }
+                if low[v] == index[v] {
+                    var members: [Int] = []
+                    while let w = stack.popLast() {
+                        onStack[w] = false
+                        sccOf[w] = sccs.count
+                        members.append(w)
+                        if w == v { break }
+                    }
+                    sccs.append(members.sorted())
+                }
+            }
+        }
+    }
+
     private mutating func buildCallGraph() {
         // functions stored into places: `interp->eval_frame = f`, `static T *slot = f`
         for (fi, fn) in functions.enumerated() {
@@ -241,6 +291,7 @@ public struct Program: Sendable {
                 return []
             }
         }
+        buildComponents()
         callers = Array(repeating: [], count: functions.count)
         for (fi, targets) in callTargets.enumerated() {
             for (ci, ts) in targets.enumerated() {

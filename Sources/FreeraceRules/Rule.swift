@@ -53,7 +53,19 @@ public final class RuleContext {
     public init(program: Program) { self.program = program }
 
     /// Frees, unmaps and calls through pointers (sparse effects).
-    public lazy var lifetimeEngine = SummaryEngine(program: program, kinds: [.free, .unmap, .exec, .release], languages: Self.native)
+    public lazy var lifetimeEngine = SummaryEngine(program: program, kinds: [.free, .unmap, .release], languages: Self.native)
+
+    /// Calls through pointers into executable memory. Every call through a function pointer is
+    /// an `.exec` effect, and an interpreter makes millions of them (type slots): only those
+    /// whose target can point into a mapped executable region are kept (a parameter is kept
+    /// until its caller says what it is).
+    public lazy var execEngine: SummaryEngine = {
+        let exec = execRegions
+        return SummaryEngine(program: program, kinds: [.exec], languages: Self.native) { _, o in
+            if case .param = o { return true }
+            return !exec.sitesOf(o).isEmpty
+        }
+    }()
 
     /// Languages with raw memory, locks and C-API calls: C and C++.
     public static let native: Set<Language> = [.c, .cpp]

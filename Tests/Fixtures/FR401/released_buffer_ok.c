@@ -77,7 +77,27 @@ resize_locked(BufObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* The GIL is released in one branch only: the other branch, which reads the buffer, runs with
+ * the GIL held (the shape of NumPy's `if (!needs_api) NPY_BEGIN_THREADS;`). */
+static PyObject *
+first_byte_ok(BufObject *self, PyObject *unused)
+{
+    PyThreadState *save = NULL;
+    int first = 0;
+    if (self->len == 0) {
+        save = PyEval_SaveThread();
+    }
+    else {
+        first = (unsigned char)self->buf[0];   // expect-none
+    }
+    if (save != NULL) {
+        PyEval_RestoreThread(save);
+    }
+    return PyLong_FromLong(first);
+}
+
 static PyMethodDef buf_methods[] = {
+    {"first_byte", (PyCFunction)first_byte_ok, METH_NOARGS, NULL},
     {"checksum_copy", (PyCFunction)checksum_copy_ok, METH_NOARGS, NULL},
     {"checksum_locked", (PyCFunction)checksum_locked_ok, METH_NOARGS, NULL},
     {"resize", (PyCFunction)resize_locked, METH_O, NULL},

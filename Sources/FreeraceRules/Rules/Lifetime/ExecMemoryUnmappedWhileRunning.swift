@@ -68,7 +68,7 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
         // thread A candidates: calls through pointers into executable memory, per entry
         var runners: [(EntryPoint, Effect, Set<Origin>)] = []
         for e in ctx.nativeConcurrentEntries {
-            for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .exec {
+            for fx in ctx.execEngine.entryEffects(e.function) where fx.kind == .exec {
                 let s = exec.sitesOf(fx.origin)
                 if !s.isEmpty { runners.append((e, fx, s)) }
             }
