@@ -121,6 +121,33 @@ def ratio(a, b):
     return a["secPerMBWall"] / b["secPerMBWall"]
 
 
+def group_table(S, order, group, cat, title):
+    """One throughput table: the measurements of a group, with MB/s per core and ratios to cat."""
+    rows = []
+    for name in order:
+        s = S[name]
+        if s.get("group") != group:
+            continue
+        done = s.get("wall") is not None and s["status"] == "ok"
+        rows.append([
+            s["label"], s["jobs"], fmt((s["bytes"] or 0) / MB),
+            fmt(s.get("wall")) if done else "-",
+            fmt(s.get("cpu")) if done else "-",
+            fmt(s.get("mbPerSecWall"), "%.1f") if done else "-",
+            fmt(s.get("mbPerSecCore"), "%.1f") if done else "-",
+            fmt(s["peakRssBytes"] / MB, "%.0f") if done else "-",
+            fmt(s.get("rssPerCorpusByte"), "%.2fx") if done else "-",
+            fmt(ratio(s, cat), "%.1fx") if done and s is not cat else "-",
+            "%d/%d" % (s["completedRuns"], len(s["runs"])) if s["runs"] else "0",
+            fmt(s.get("spreadPct"), "%.0f%%") if done else "-",
+            s.get("status") or s.get("skipped", ""),
+        ])
+    print()
+    print(title)
+    print(table(["measurement", "jobs", "MB", "wall s", "cpu s", "MB/s", "MB/s/core", "peak RSS MB", "RSS/bytes", "x cat",
+                 "runs", "spread", "status"], rows, ["<"] + [">"] * 11 + ["<"]))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -204,29 +231,11 @@ def main():
     # ---- main table ---------------------------------------------------------------------
     cat = S.get("cat")
     cpp = S.get("cppcheck")
-    rows = []
-    for name in order:
-        s = S[name]
-        if s.get("group") != "main":
-            continue
-        done = s.get("wall") is not None and s["status"] == "ok"
-        rows.append([
-            s["label"], s["jobs"], fmt((s["bytes"] or 0) / MB),
-            fmt(s.get("wall")) if done else "-",
-            fmt(s.get("cpu")) if done else "-",
-            fmt(s.get("mbPerSecWall"), "%.1f") if done else "-",
-            fmt(s.get("mbPerSecCore"), "%.1f") if done else "-",
-            fmt(s["peakRssBytes"] / MB, "%.0f") if done else "-",
-            fmt(s.get("rssPerCorpusByte"), "%.2fx") if done else "-",
-            fmt(ratio(s, cat), "%.1fx") if done and name != "cat" else "-",
-            "%d/%d" % (s["completedRuns"], len(s["runs"])) if s["runs"] else "0",
-            fmt(s.get("spreadPct"), "%.0f%%") if done else "-",
-            s["status"],
-        ])
-    print()
-    print("Throughput (wall = elapsed; cpu = user+sys; MB/s/core = MB / cpu s; x cat = wall s per MB relative to cat)")
-    print(table(["measurement", "jobs", "MB", "wall s", "cpu s", "MB/s", "MB/s/core", "peak RSS MB", "RSS/bytes", "x cat",
-                 "runs", "spread", "status"], rows, ["<"] + [">"] * 11 + ["<"]))
+    group_table(S, order, "main", cat,
+                "Throughput (wall = elapsed; cpu = user+sys; MB/s/core = MB / cpu s; x cat = wall s per MB relative to cat)")
+    if any(S[n].get("group") == "cpython" for n in order):
+        group_table(S, order, "cpython", S.get("cpython-cat"),
+                    "CPython snapshot (Include, Objects, Python, Parser, Modules, PC, Programs) as one project")
 
     # ---- scale table --------------------------------------------------------------------
     scale = [S[n] for n in order if S[n].get("group") == "scale"]
@@ -297,6 +306,17 @@ def main():
          rss_src.get("rssPerCorpusByte") if rss_src else None, "<= %gx" % GOAL_RSS_RATIO, lambda v: v <= GOAL_RSS_RATIO, "%.2fx"),
         ("linear growth: cpu s/MB at largest scale / x1", lin, "<= %.2f" % GOAL_LINEAR, lambda v: v <= GOAL_LINEAR, "%.2f"),
     ]
+    cpyn = S.get("cpython-check-jN")
+    if cpyn and cpyn.get("wall") is not None:
+        goals += [
+            ("CPython snapshot wall s (check --jobs %s)" % cpyn["jobs"], cpyn.get("wall"), "<= 20", lambda v: v <= 20, "%.1f"),
+            ("CPython peak RSS / its bytes", cpyn.get("rssPerCorpusByte"), "<= %gx" % GOAL_RSS_RATIO,
+             lambda v: v <= GOAL_RSS_RATIO, "%.2fx"),
+        ]
+    ctg = S.get("ctags")
+    if ctg and ctg.get("wall") and ckn and ckn.get("wall"):
+        goals.append(("check --jobs %s faster than universal-ctags (wall per MB ratio)" % ckn["jobs"],
+                      ratio(ckn, ctg), "<= 1x", lambda v: v <= 1, "%.1fx"))
     print()
     print("Goals")
     grows = []

@@ -22,6 +22,8 @@
 #   SKIP_BUILD=1           do not build; use $FREERACE or BUILD_DIR/release/freerace as is
 #   FREERACE=path          freerace binary to benchmark (implies nothing about building)
 #   FETCH=path             corpus fetch script (default: <repo>/../shared/corpus/fetch.sh)
+#   CPYTHON_TREE=path      CPython snapshot script (default: <repo>/../shared/corpus/cpython-tree.sh)
+#   SKIP_CPYTHON=1         skip the CPython rows
 #   OUT=bench/out          where logs, runs.jsonl and latest.json go
 set -euo pipefail
 
@@ -43,6 +45,8 @@ BUILD_DIR=${BUILD_DIR:-.build-bench}
 SKIP_BUILD=${SKIP_BUILD:-0}
 BUILD_RETRIES=${BUILD_RETRIES:-3}
 FETCH=${FETCH:-$repo/../shared/corpus/fetch.sh}
+CPYTHON_TREE=${CPYTHON_TREE:-$repo/../shared/corpus/cpython-tree.sh}
+SKIP_CPYTHON=${SKIP_CPYTHON:-0}
 OUT=${OUT:-$repo/bench/out}
 start=$(date +%s)
 
@@ -202,6 +206,14 @@ measure check-cfamily-jN "freerace check (C/C++ only)" main "$JOBS" "$bytes_chec
   "$FREERACE" check "${cfamily_input[@]}" --exit-zero --format json -o /dev/null --jobs "$JOBS"
 RUNS=$saved_runs
 
+# universal-ctags tagging the same files: a fast, well-known reader of C (one core)
+if command -v ctags >/dev/null 2>&1 && ctags --version 2>/dev/null | grep -q Universal; then
+  measure ctags "universal-ctags (tag every file)" main 1 "$bytes_read" 0 -- \
+    xargs -0 -a "$OUT/all.list0" ctags -f -
+else
+  skip ctags "universal-ctags (tag every file)" main 1 "$bytes_read" "universal-ctags not installed (apt-get install universal-ctags)"
+fi
+
 cppcheck_label="cppcheck --max-configs=$CPPCHECK_MAX_CONFIGS (C/C++)"
 if [ "$SKIP_CPPCHECK" = 1 ]; then
   skip cppcheck "$cppcheck_label" main "$JOBS" "$bytes_check_cfamily" "SKIP_CPPCHECK=1"
@@ -217,6 +229,26 @@ else
   else
     skip cppcheck "$cppcheck_label" main "$JOBS" "$bytes_check_cfamily" "cppcheck not installed"
   fi
+fi
+
+# ---- 4b. CPython snapshot (one project of ~24 MB of C: the call graph of an interpreter) --------
+if [ "$SKIP_CPYTHON" != 1 ] && [ -f "$CPYTHON_TREE" ]; then
+  say "CPython snapshot ($CPYTHON_TREE)"
+  bash "$CPYTHON_TREE" "$DIR" >/dev/null || die "CPython snapshot failed ($CPYTHON_TREE)"
+  CPY=$DIR/cpython
+  find "$CPY" -type f \( -name '*.c' -o -name '*.h' \) -print0 | sort -z >"$OUT/cpython.list0"
+  cpy_bytes=$(python3 -c 'import os,sys; print(sum(os.path.getsize(p) for p in open(sys.argv[1],"rb").read().split(b"\0") if p))' "$OUT/cpython.list0")
+  xargs -0 -a "$OUT/cpython.list0" cat -- >/dev/null
+  measure cpython-cat "cat (floor)" cpython 1 "$cpy_bytes" 0 -- xargs -0 -a "$OUT/cpython.list0" cat --
+  measure cpython-check-j1 "freerace check" cpython 1 "$cpy_bytes" 0 -- \
+    "$FREERACE" check "$CPY" --exit-zero --format json -o /dev/null --jobs 1
+  measure cpython-check-jN "freerace check" cpython "$JOBS" "$cpy_bytes" 0 -- \
+    "$FREERACE" check "$CPY" --exit-zero --format json -o /dev/null --jobs "$JOBS"
+  if command -v ctags >/dev/null 2>&1 && ctags --version 2>/dev/null | grep -q Universal; then
+    measure cpython-ctags "universal-ctags" cpython 1 "$cpy_bytes" 0 -- xargs -0 -a "$OUT/cpython.list0" ctags -f -
+  fi
+else
+  skip cpython-check-jN "freerace check" cpython "$JOBS" 0 "SKIP_CPYTHON=1 or no $CPYTHON_TREE"
 fi
 
 # ---- 5. linearity -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import FreeraceDriver
+@testable import FreeraceRules
 @testable import FreeraceModel
 @testable import FreeraceSyntax
 
@@ -1272,5 +1273,65 @@ typedef struct {
         #expect(CAPI.lookup("pthread_create")?.argument == 2)
         #expect(CAPI.lookup("_PyInterpreterState_SetEvalFrameFunc")?.argument == 1)
         #expect(CAPI.lookup("PyUnstable_Module_SetGIL")?.argument == 1)
+    }
+}
+
+@Suite struct ModelGrowthTests {
+    /// A project of `n` methods on one type, each calling a chain of helpers that read and free
+    /// shared state, all in one call graph (the shape that made summaries grow with the graph).
+    static func source(_ n: Int) -> String {
+        var s = """
+            #include <Python.h>
+            typedef struct { PyObject_HEAD char *buf; PyObject *ref; } BigObject;
+            static char *g_cache;
+            static PyObject *g_obj;
+
+            """
+        for i in 0..<n {
+            let next = i + 1 < n ? "h\(i + 1)(self, k - 1);" : ""
+            s += """
+                static int h\(i)(BigObject *self, int k) {
+                    if (k <= 0) { return self->buf[0]; }
+                    if (k % 7 == 0) { PyMem_Free(g_cache); g_cache = NULL; }
+                    if (k % 5 == 0) { Py_XSETREF(self->ref, Py_NewRef(g_obj)); }
+                    \(next)
+                    return g_cache != NULL ? g_cache[0] + self->buf[k] : 0;
+                }
+                static PyObject *m\(i)(BigObject *self, PyObject *a) { return PyLong_FromLong(h\(i)(self, \(i % 13))); }
+
+                """
+        }
+        s += "static PyMethodDef big_methods[] = {\n"
+        for i in 0..<n { s += "    {\"m\(i)\", (PyCFunction)m\(i), METH_O, NULL},\n" }
+        s += "    {NULL}\n};\nstatic PyTypeObject Big_Type = {PyVarObject_HEAD_INIT(NULL, 0) .tp_name = \"g.Big\", "
+        s += ".tp_basicsize = sizeof(BigObject), .tp_methods = big_methods};\n"
+        s += "static PyModuleDef_Slot big_slots[] = {{Py_mod_gil, Py_MOD_GIL_NOT_USED}, {0, NULL}};\n"
+        s += "static struct PyModuleDef big_module = {PyModuleDef_HEAD_INIT, \"big\", NULL, 0, NULL, big_slots};\n"
+        return s
+    }
+
+    /// Best of three: facts, program, and every rule.
+    static func seconds(_ n: Int) -> Double {
+        let text = source(n)
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            let p = program(text)
+            let ctx = RuleContext(program: p)
+            var count = 0
+            for r in RuleRegistry.all { count += r.check(ctx).count }
+            let d = ContinuousClock.now - start
+            let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            best = min(best, s)
+            #expect(count > 0)
+        }
+        return best
+    }
+
+    @Test("analysis time grows linearly with one project's call graph: 4N functions take less than 6x N")
+    func linearGrowth() {
+        let small = Self.seconds(300)
+        let large = Self.seconds(1200)
+        #expect(large < 6 * small, "N=300: \(small) s, 4N=1200: \(large) s")
     }
 }

@@ -57,6 +57,9 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         var effect: Effect
     }
 
+    /// Readers collected per finding (its notes show the first few and count the rest).
+    static let maxReaders = 24
+
     public func check(_ ctx: RuleContext) -> [Finding] {
         let program = ctx.program
         let exec = ctx.execRegions
@@ -74,14 +77,24 @@ public struct SharedMemoryFreedWithoutSync: Rule {
                 groups[key, default: []].append(Free(entry: e, effect: fx))
             }
         }
+        guard !order.isEmpty else { return [] }
+        // reads of the freed places, per entry point, collected once (not once per freeing function)
+        let allFreed = Set(groups.values.flatMap { $0.map(\.effect.origin) })
+        var readsOfEntry: [(EntryPoint, [Effect])] = []
+        for r in ctx.nativeConcurrentEntries {
+            let rds = ctx.readEngine.entryEffects(r.function).filter { $0.kind == .read && allFreed.contains($0.origin) }
+            if !rds.isEmpty { readsOfEntry.append((r, rds)) }
+        }
         var findings: [Finding] = []
         for key in order {
             guard let frees = groups[key] else { continue }
             let freedPlaces = Set(frees.map(\.effect.origin))
             var readers: [(EntryPoint, Effect, Free)] = []
-            for r in ctx.nativeConcurrentEntries {
+            for (r, reads) in readsOfEntry {
+                // a finding names its first readers and counts no further: enough are known
+                if readers.count >= Self.maxReaders { break }
                 var best: (Effect, Free)?
-                for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && freedPlaces.contains(rd.origin) {
+                for rd in reads where freedPlaces.contains(rd.origin) {
                     guard let f = frees.first(where: { fr in
                         !LockSet.orders(fr.effect.locks, rd.locks)
                             && (fr.entry.kind != .exported || r.kind != .exported)
@@ -123,7 +136,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         }
         if readers.count > 5 {
             notes.append(Note(location: ctx.location(readers[5].1.chain.last!),
-                              message: "and \(readers.count - 5) more readers", thread: "A"))
+                              message: "and \(readers.count >= Self.maxReaders ? "at least " : "")\(readers.count - 5) more readers", thread: "A"))
         }
         notes.append(Note(location: ctx.location(event),
                           message: "\(ctx.chainText(entry: free.entry, free.effect.chain)) frees \(what) with \(event.what), \(free.effect.locks)",
