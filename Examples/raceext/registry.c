@@ -4,8 +4,9 @@
  * Registry      (buggy): latest() and lookup() hold references borrowed with PyList_GetItem and
  *                        PyDict_GetItem while clear() on another thread can drop the last
  *                        reference to the item. freerace reports FR302.
- *               to_json() imports json on first use into the static `json_module` with no lock:
- *                        two threads can both import and store it. freerace reports FR303.
+ *               to_json() imports json on first use into the static `json_module` with no lock,
+ *                        and reset_json() drops it: a thread can be calling dumps on the module
+ *                        while another releases it. freerace reports FR303.
  * SafeRegistry  (fixed): the same object with PyList_GetItemRef / PyDict_GetItemRef, and
  *                        to_json() uses `json_dumps`, set once in the module's exec slot.
  */
@@ -94,6 +95,13 @@ registry_to_json(RegistryObject *self, PyObject *unused)
     return PyObject_CallMethod(json_module, "dumps", "O", self->names);
 }
 
+static PyObject *
+registry_reset_json(RegistryObject *self, PyObject *unused)
+{
+    Py_CLEAR(json_module);    /* to_json() on another thread may be using it right now */
+    Py_RETURN_NONE;
+}
+
 /* ---- SafeRegistry: the fixed readers ---- */
 
 static PyObject *
@@ -152,6 +160,7 @@ static PyMethodDef registry_methods[] = {
     {"latest", (PyCFunction)registry_latest, METH_NOARGS, NULL},
     {"lookup", (PyCFunction)registry_lookup, METH_O, NULL},
     {"to_json", (PyCFunction)registry_to_json, METH_NOARGS, NULL},
+    {"reset_json", (PyCFunction)registry_reset_json, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

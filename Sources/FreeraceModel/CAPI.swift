@@ -79,6 +79,9 @@ public struct CAPIEntry: Sendable {
         /// Stores the caller's argument objects (borrowed from the argument tuple or vector)
         /// through its pointer arguments (`PyArg_ParseTuple(args, "O", &obj)`).
         public static let unpacksArguments = Effects(rawValue: 1 << 34)
+        /// The callback it installs runs on the calling thread only, with the object passed as
+        /// `argument2` (`PyEval_SetTrace(func, obj)`): that object is confined to the thread.
+        public static let installsThreadCallback = Effects(rawValue: 1 << 35)
     }
 
     public var name: String
@@ -224,8 +227,10 @@ public enum CAPI {
         e("process_vm_writev", [.safeCopy], "Linux process_vm_readv(2)"),
         // Callbacks run on other threads or at other times
         e("_PyInterpreterState_SetEvalFrameFunc", [.installsAnyThreadCallback], arg: 1, "internal: PEP 523 eval-frame hook"),
-        e("PyEval_SetProfile", [.installsAnyThreadCallback], arg: 0, "c-api/init: profiling and tracing"),
-        e("PyEval_SetTrace", [.installsAnyThreadCallback], arg: 0, "c-api/init"),
+        // PyEval_SetProfile/SetTrace set the *calling* thread's hook (c-api/init: "for the current
+        // thread"); the AllThreads forms (3.12) set every thread's
+        e("PyEval_SetProfile", [.installsAnyThreadCallback, .installsThreadCallback], arg: 0, arg2: 1, "c-api/init: profiling and tracing"),
+        e("PyEval_SetTrace", [.installsAnyThreadCallback, .installsThreadCallback], arg: 0, arg2: 1, "c-api/init"),
         e("PyEval_SetProfileAllThreads", [.installsAnyThreadCallback], arg: 0, "c-api/init (3.12)"),
         e("PyEval_SetTraceAllThreads", [.installsAnyThreadCallback], arg: 0, "c-api/init (3.12)"),
         e("PyCode_AddWatcher", [.installsDestroyCallback], arg: 0, "c-api/code: PyCode_AddWatcher"),

@@ -82,6 +82,10 @@ public struct Program: Sendable {
     /// The strongly connected components of the call graph: `sccOf[f]` indexes `sccs`, and
     /// `sccs` is in callee-first order (every component comes after the ones it calls).
     public var sccOf: [Int] = []
+    /// Object types confined to one thread: installed as the calling thread's trace or profile
+    /// object (`PyEval_SetTrace(callback, (PyObject *)self)`). Their callbacks and methods run
+    /// on their owning thread, so they do not race with each other on the same object.
+    public var threadConfinedTypes: Set<String> = []
     public var sccs: [[Int]] = []
     public var callers: [[(function: Int, call: Int)]] = []
     /// Functions stored into a place (owner.field or global), keyed by `placeKey`.
@@ -116,6 +120,7 @@ public struct Program: Sendable {
             }
         }
         inheritPythonObjectLayout()
+        findThreadConfinedTypes()
         buildIncludes()
         buildCallGraph()
         buildModules()
@@ -139,6 +144,27 @@ public struct Program: Sendable {
                 }
             }
             if !changed { break }
+        }
+    }
+
+    private mutating func findThreadConfinedTypes() {
+        for fn in functions {
+            for call in fn.calls {
+                guard let name = call.callee, let api = CAPI.lookup(name), api.effects.contains(.installsThreadCallback),
+                      let k = api.argument2, k < call.args.count else { continue }
+                var v = call.args[k]
+                var type: TypeRef?
+                while true {
+                    if case .cast(let t, let inner) = v {
+                        if t.name != "PyObject" && t.name != "void" { type = t }
+                        v = inner
+                    } else { break }
+                }
+                if type == nil, let p = v.path {
+                    if p.fields.isEmpty { type = p.rootType } else if let o = lastOwner(p) { type = fieldType(o, p.fields.last!) }
+                }
+                if let t = type, t.name != "PyObject", t.name != "void" { threadConfinedTypes.insert(canonicalType(t.name)) }
+            }
         }
     }
 

@@ -76,6 +76,16 @@ public final class RuleContext {
     /// Fields and globals whose referenced object is released while the place is replaced.
     public lazy var releasedOrigins: Set<Origin> = lifetimeOrigins(of: [.release])
 
+    /// Globals and fields whose referenced object an entry point that runs concurrently with
+    /// others releases (module teardown, which runs alone, does not count).
+    public lazy var concurrentlyReleasedOrigins: Set<Origin> = {
+        var s = Set<Origin>()
+        for e in nativeGlobalStateEntries {
+            for fx in lifetimeEngine.entryEffects(e.function) where fx.kind == .release { s.insert(fx.origin) }
+        }
+        return s
+    }()
+
     func lifetimeOrigins(of kinds: Set<EffectKind>) -> Set<Origin> {
         var s = Set<Origin>()
         for f in program.functions.indices {
@@ -145,6 +155,15 @@ public final class RuleContext {
     /// The concurrent entry points in C and C++ (the rules about raw memory and locks).
     public lazy var nativeConcurrentEntries: [EntryPoint] =
         concurrentEntries.filter { Self.native.contains(program.functions[$0.function].language) }
+
+    /// Entry points that can run at the same time as others towards shared global state: the
+    /// concurrent ones, and a type's dealloc, finalize and GC slots. The last reference to *an
+    /// object* goes away on whichever thread drops it, concurrently with everything else: only
+    /// that object's own fields are private there. (A module's m_free/m_clear run at
+    /// finalization and stay single-threaded.)
+    public lazy var nativeGlobalStateEntries: [EntryPoint] = nativeConcurrentEntries + program.entryPoints.filter {
+        ($0.kind == .dealloc || $0.kind == .gc) && ($0.selfType != nil || $0.pyType != nil) && Self.native.contains(program.functions[$0.function].language)
+    }
 
     /// For each field or global, the first concurrent entry point that mutates it as a container.
     public lazy var firstMutator: [Origin: (EntryPoint, Effect)] = {

@@ -70,7 +70,7 @@ struct ReproTests {
         let check = Self.run([bin, "check", ".", "--format", "json"], cwd: examples)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(check.output.utf8)) as? [String: Any])
         let findings = try #require(doc["findings"] as? [[String: Any]])
-        #expect(findings.count == 10)
+        #expect(findings.count == 11)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("repro-examples-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: out) }

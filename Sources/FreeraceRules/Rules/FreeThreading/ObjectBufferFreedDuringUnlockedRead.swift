@@ -15,8 +15,14 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             Finds a field of a Python object struct (`T.f`, a raw buffer such as a hash table) that one \
             entry point frees or reallocates (directly, through a wrapper like `htkeys_free`, or by \
             replacing it) while other entry points — methods, type slots, getters, iterators' `tp_iternext` — \
-            read it, with no lock held by both sides. Applies to modules that declare \
-            `Py_MOD_GIL_NOT_USED` (or under `--target free-threaded`).
+            read it, with no lock held by both sides. Also the most common free-threaded crash: a \
+            method that replaces a field holding a reference (`Py_XSETREF(self->f, v)`, `Py_CLEAR`, \
+            `old = self->f; self->f = v; Py_DECREF(old)`) and so drops the old object, while other \
+            entry points load the field and use or incref it. Applies to modules that declare \
+            `Py_MOD_GIL_NOT_USED` (or under `--target free-threaded`). Quiet on an object confined to \
+            one thread (installed as the calling thread's trace or profile object with \
+            `PyEval_SetTrace`/`PyEval_SetProfile`) and on initializers (`__init__`), which work on an \
+            object no other thread has yet.
             """,
         whyIsThisBad: """
             Without the GIL, two threads can call methods of the same object at once. If one resizes \
@@ -48,7 +54,8 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             """,
         knownLimitations: """
             Fields are identified by struct type, not by object: a read of `T.f` on one object and a free \
-            on another are assumed to race. Locks are matched by kind and type (`Py_BEGIN_CRITICAL_SECTION` \
+            on another are assumed to race. A released reference is reported only when a method \
+            releases a field of its own object (`self`), the object surely shared. Locks are matched by kind and type (`Py_BEGIN_CRITICAL_SECTION` \
             on an object of type T protects T's fields); a critical section suspended by a blocking call \
             inside it is not modelled.
             """,
@@ -73,7 +80,9 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         for e in ctx.nativeConcurrentEntries {
             // an initializer works on an object no other thread has yet
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free && e.pythonSpelling != "__init__" {
-                guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner) else { continue }
+                // an object confined to its thread (a per-thread tracer) does not race with itself
+                guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner),
+                      !program.threadConfinedTypes.contains(owner) else { continue }
                 let b = ctx.blamedStep(fx.chain, kind: fx.kind, origin: fx.origin, engine: ctx.lifetimeEngine)
                 let freer = fx.chain[b].function
                 guard ctx.freeThreading(freer).applies else { continue }
@@ -85,7 +94,8 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             // object (`self`): that object is surely shared, while a field of an argument or of a
             // helper's object may belong to one the caller just made. A constructor or initializer
             // works on an object no other thread has yet.
-            guard let selfType = e.selfType, program.isPythonObject(selfType), e.pythonSpelling != "__init__" else { continue }
+            guard let selfType = e.selfType, program.isPythonObject(selfType), e.pythonSpelling != "__init__",
+                  !program.threadConfinedTypes.contains(selfType) else { continue }
             for var fx in ctx.lifetimeEngine.summary(e.function).effects where fx.kind == .release {
                 guard case .param(0, let fields) = fx.origin, fields.count == 1 else { continue }
                 fx.origin = .field(selfType, fields[0])

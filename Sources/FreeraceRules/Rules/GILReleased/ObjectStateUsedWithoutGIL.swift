@@ -16,8 +16,14 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             `Py_BEGIN_ALLOW_THREADS` … `Py_END_ALLOW_THREADS` (or between `PyEval_SaveThread` and \
             `PyEval_RestoreThread`, or NumPy's `NPY_BEGIN_THREADS`) — directly or in functions called \
             there — when another entry point frees or reallocates that field, and no lock is held by \
-            both sides. This happens with or without free-threading: releasing the GIL lets other \
-            threads run Python code, including the method that frees the buffer.
+            both sides; and the mirror shape, a field freed with the GIL released while other entry \
+            points read it holding the GIL. This happens with or without free-threading: releasing the \
+            GIL lets other threads run Python code, including the method that frees the buffer. A \
+            project macro that wraps the release (`#define UNLOCKED(out, e) Py_BEGIN_ALLOW_THREADS out \
+            = (e); Py_END_ALLOW_THREADS`) is expanded where it is used; a critical section held around \
+            the region does not protect it (the thread suspends it when it detaches); a library's \
+            destructor called on the field and followed by `field = NULL` counts as a free. One \
+            finding per freed field and freeing function lists the readers.
             """,
         whyIsThisBad: """
             Once the GIL is released, another thread can call `resize()` or `close()` on the same \
@@ -44,7 +50,9 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         knownLimitations: """
             Only reads of the object's fields inside the region are checked; a pointer copied to a local \
             before the release and dereferenced inside it is not tracked. Objects are identified by \
-            struct type.
+            struct type. A reader is reported only when its trace shows where the GIL was released. \
+            An exported function nobody in the project calls is not blamed as the freeing side (its \
+            callers' locks are unknown).
             """,
         references: [
             "https://docs.python.org/3/c-api/init.html#releasing-the-gil-from-extension-code",
@@ -62,7 +70,8 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         // An initializer works on an object no other thread has yet.
         for e in ctx.nativeConcurrentEntries where e.kind != .exported && e.pythonSpelling != "__init__" {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
-                guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner) else { continue }
+                guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner),
+                      !program.threadConfinedTypes.contains(owner) else { continue }
                 frees[fx.origin, default: []].append((e, fx))
             }
         }

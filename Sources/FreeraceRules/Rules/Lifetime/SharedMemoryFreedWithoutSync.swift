@@ -17,8 +17,11 @@ public struct SharedMemoryFreedWithoutSync: Rule {
             that frees its argument) while another entry point reads it, and the two hold no lock in \
             common. Reported where threads can really interleave: in modules that declare \
             `Py_MOD_GIL_NOT_USED` (or under `--target free-threaded`), or when one side runs without \
-            the GIL (a native thread, a `Py_BEGIN_ALLOW_THREADS` region). Init and teardown paths \
-            (module exec, `m_free`, `tp_dealloc`) are not reported.
+            the GIL (a native thread, a `Py_BEGIN_ALLOW_THREADS` region). A type's `tp_dealloc`, \
+            `tp_finalize` and GC slots count as concurrent here: an object's last reference goes away \
+            on whichever thread drops it, while other threads keep running (only that object's own \
+            fields are private there). Module init and teardown (`Py_mod_exec`, `m_free`, `m_clear`) \
+            are not reported.
             """,
         whyIsThisBad: """
             The reader may load the pointer just before the free and use it just after: a \
@@ -65,7 +68,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         let exec = ctx.execRegions
         var groups: [String: [Free]] = [:]
         var order: [String] = []
-        for e in ctx.nativeConcurrentEntries {
+        for e in ctx.nativeGlobalStateEntries {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 // shared memory: reachable from a global variable of the analyzed code
                 guard case .global(let place) = fx.origin, Self.isSharedGlobal(place, program) else { continue }
@@ -81,7 +84,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         // reads of the freed places, per entry point, collected once (not once per freeing function)
         let allFreed = Set(groups.values.flatMap { $0.map(\.effect.origin) })
         var readsOfEntry: [(EntryPoint, [Effect])] = []
-        for r in ctx.nativeConcurrentEntries {
+        for r in ctx.nativeGlobalStateEntries {
             let rds = ctx.readEngine.entryEffects(r.function).filter { $0.kind == .read && allFreed.contains($0.origin) }
             if !rds.isEmpty { readsOfEntry.append((r, rds)) }
         }
