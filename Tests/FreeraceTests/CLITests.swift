@@ -100,6 +100,13 @@ enum FreeraceCLI {
     /// is killed after `timeout` seconds (the result then has `timedOut`).
     static func run(_ args: [String], in cwd: URL? = nil, timeout: Double = 60) throws -> CLIResult {
         guard let binary else { throw CLIError("cannot find the freerace executable next to the test bundle") }
+        return try runProgram(binary, args, in: cwd, timeout: timeout)
+    }
+
+    /// Runs any program the way `run` runs freerace (`NO_COLOR`, stdin from /dev/null, output
+    /// captured through files), with `environment` added to the test's own.
+    static func runProgram(_ program: URL, _ args: [String], in cwd: URL? = nil, environment: [String: String] = [:],
+                           timeout: Double = 60) throws -> CLIResult {
         let fm = FileManager.default
         let capture = fm.temporaryDirectory.appendingPathComponent("freerace-cli-io-\(UUID().uuidString)")
         try fm.createDirectory(at: capture, withIntermediateDirectories: true)
@@ -112,11 +119,12 @@ enum FreeraceCLI {
         let errHandle = try FileHandle(forWritingTo: errURL)
 
         let p = Process()
-        p.executableURL = binary
+        p.executableURL = program
         p.arguments = args
         if let cwd { p.currentDirectoryURL = cwd }
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
+        env.merge(environment) { $1 }
         p.environment = env
         p.standardInput = FileHandle.nullDevice
         p.standardOutput = outHandle

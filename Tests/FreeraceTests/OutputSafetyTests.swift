@@ -17,41 +17,8 @@ extension FreeraceCLI {
     /// closed descriptors and arguments that are not UTF-8, which `Process` cannot express.
     static func shell(_ script: String, in cwd: URL, timeout: Double = 60) throws -> CLIResult {
         guard let binary else { throw CLIError("cannot find the freerace executable next to the test bundle") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        p.currentDirectoryURL = cwd
-        var env = ProcessInfo.processInfo.environment
-        env["NO_COLOR"] = "1"
-        env["FREERACE"] = binary.path
-        p.environment = env
-        let out = Pipe()
-        let err = Pipe()
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = out
-        p.standardError = err
-        let start = Date()
-        try p.run()
-        // read both pipes while the script runs (a full pipe would block it)
-        nonisolated(unsafe) var outData = Data()
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { outData = out.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        var timedOut = false
-        while p.isRunning {
-            if Date().timeIntervalSince(start) > timeout {
-                timedOut = true
-                kill(p.processIdentifier, SIGKILL)
-                break
-            }
-            usleep(5_000)
-        }
-        p.waitUntilExit()
-        group.wait()
-        return CLIResult(stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self),
-                         status: p.terminationStatus, signaled: !timedOut && p.terminationReason == .uncaughtSignal,
-                         timedOut: timedOut, seconds: Date().timeIntervalSince(start))
+        return try runProgram(URL(fileURLWithPath: "/bin/sh"), ["-c", script], in: cwd,
+                              environment: ["FREERACE": binary.path], timeout: timeout)
     }
 }
 
