@@ -151,7 +151,7 @@ def main():
         rows.append({
             "id": c["id"], "project": c["project"], "family": c["family"], "rule": c["rule"],
             "language": c["language"], "target": c["target"],
-            "found": bool(hits_before), "quietAfter": not hits_after,
+            "found": bool(hits_before), "quietAfter": not hits_after, "residual": c.get("residual", ""),
             "findingIDs": [f["id"] for f in hits_before], "afterFindingIDs": [f["id"] for f in hits_after],
             "packageFindings": len(before["findings"]), "kloc": round(before.get("kloc", 0.0), 1),
             "error": before.get("error") or after.get("error") or "",
@@ -160,9 +160,13 @@ def main():
     def totals(rs):
         n = len(rs)
         found = [r for r in rs if r["found"]]
-        quiet = [r for r in found if r["quietAfter"]]
+        # a case whose fix left the reported hazard in place (manifest: residual) is not expected quiet
+        judged = [r for r in found if not r["residual"]]
+        quiet = [r for r in judged if r["quietAfter"]]
         return {"cases": n, "found": len(found), "recall": len(found) / n if n else 0.0,
-                "quietAfterFix": len(quiet), "quietAfterFixRate": len(quiet) / len(found) if found else 0.0}
+                "residual": len(found) - len(judged),
+                "quietAfterFix": len(quiet), "quietJudged": len(judged),
+                "quietAfterFixRate": len(quiet) / len(judged) if judged else 0.0}
 
     # findings per KLOC over the distinct BEFORE packages
     pk = {}
@@ -185,12 +189,13 @@ def main():
     print(f"{'case':{w}s}  {'rule':8s} {'found before':12s} {'quiet after':11s} {'findings':>8s} {'KLOC':>7s}")
     for r in rows:
         print(f"{r['id']:{w}s}  {r['rule']:8s} {'yes' if r['found'] else 'no':12s} "
-              f"{('yes' if r['quietAfter'] else 'NO') if r['found'] else '-':11s} {r['packageFindings']:8d} {r['kloc']:7.1f}"
+              f"{(('yes' if r['quietAfter'] else ('no*' if r['residual'] else 'NO')) if r['found'] else '-'):11s} {r['packageFindings']:8d} {r['kloc']:7.1f}"
               + (f"  ({r['error']})" if r["error"] else ""))
 
     def line(name, t):
         return (f"{name:14s} recall {t['found']:2d}/{t['cases']:<2d} = {100 * t['recall']:5.1f}%   "
-                f"quiet after fix {t['quietAfterFix']:2d}/{t['found']:<2d} = {100 * t['quietAfterFixRate']:5.1f}%")
+                f"quiet after fix {t['quietAfterFix']:2d}/{t['quietJudged']:<2d} = {100 * t['quietAfterFixRate']:5.1f}%"
+                + (f"   ({t['residual']} found with a residual hazard after the fix)" if t['residual'] else ""))
     print()
     print(line("all", summary["all"]))
     for f, t in summary["byFamily"].items():
@@ -199,6 +204,7 @@ def main():
         print(line(f"rule {k}", t))
     print(f"findings per KLOC: {summary['findingsPerKLOC']:.3f} ({total_findings} findings in "
           f"{summary['packages']} pre-fix packages, {total_kloc:.0f} KLOC)")
+    print("no* = not quiet after the fix, and the manifest says why the hazard remains (residual)")
     for e in summary["errors"]:
         print(f"error: {e}")
 
