@@ -9,7 +9,7 @@ struct Freerace: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "freerace",
         abstract: "Finds concurrency lifetime bugs in Python's native layer: memory freed by one thread while another still uses it.",
-        version: Renderer.toolVersion,
+        version: "freerace \(Renderer.toolVersion)",
         subcommands: [Check.self, Rules.self, Explain.self, Repro.self, ParseStatsCommand.self, GenerateDocs.self,
                       DebugParseCommand.self, DebugModelCommand.self],
         defaultSubcommand: nil
@@ -20,7 +20,7 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Analyze files or directories (C, C++, Cython, Python).")
 
-    @Argument(help: "Files or directories to analyze.") var paths: [String] = []
+    @Argument(help: "Files or directories to analyze (default: the current folder).") var paths: [String] = []
     @Option(help: "Output format: text, json, sarif, github.") var format: String?
     @Option(name: [.short, .customLong("output")], help: "Write the report to a file.") var output: String?
     @Option(help: "Only these rule codes or prefixes (comma-separated, repeatable).") var select: [String] = []
@@ -43,7 +43,7 @@ struct Check: ParsableCommand {
 
     func run() throws {
         var c = CheckCommand()
-        c.paths = paths
+        c.paths = paths.isEmpty ? ["."] : paths
         c.format = format
         c.output = output
         c.select = select

@@ -415,7 +415,6 @@ struct CLITests {
         .init(args: ["check", "box.c", "--jobs", "0"], stderr: ["--jobs"]),
         .init(args: ["check", "box.c", "-D", "BAD NAME"], stderr: ["-D"]),
         .init(args: ["check", "box.c", "--baseline", "no-such-baseline.json"], stderr: ["no-such-baseline.json"]),
-        .init(args: ["check"], stderr: ["no paths"]),
         .init(args: ["frobnicate"], stderr: ["frobnicate"]),
     ]
 
@@ -1176,7 +1175,14 @@ struct CLITests {
         let r = try FreeraceCLI.run(["--version"])
         #expect(r.status == 0, "\(r)")
         let v = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(v.range(of: #"^\d+\.\d+\.\d+"#, options: .regularExpression) != nil, "\(r)")
+        #expect(v.range(of: #"^freerace \d+\.\d+\.\d+$"#, options: .regularExpression) != nil, "\(r)")
+    }
+
+    @Test func checkWithoutPathsChecksTheCurrentFolder() throws {
+        let (dir, _) = try Self.buggyProject("no-path")
+        defer { dir.remove() }
+        let r = try FreeraceCLI.run(["check"], in: dir.url)
+        #expect(r.status == 1 && r.stdout.contains("box.c:"), "\(r)")
     }
 
     // MARK: parse-stats
