@@ -42,12 +42,10 @@ struct Extractor {
         facts.functionCount = file.functions.count
         facts.recoveredFunctions = file.functions.filter(\.recovered).count
         for d in file.view.includes { facts.includes.append(Self.includeTarget(d)) }
+        facts.statementMacros = file.statementMacros
         for m in file.view.macros where m.active {
             if m.parameters == nil, Self.isPlaceText(m.body) { facts.placeMacros[m.name] = Self.stripParens(m.body) }
             if let c = Self.callMacro(m) { facts.callMacros[m.name] = c }
-            if m.active, let e = CAPI.macroExpansionPolicy.selects(m, cpp: file.source.language == .cpp) {
-                facts.statementMacros[m.name] = e
-            }
             if let ps = m.parameters, !ps.isEmpty { macroParamDerefs[m.name] = Self.parameterDerefs(body: m.body, parameters: ps) }
         }
         facts.suppressions = Suppressions.parse(comments: file.view.comments.map {

@@ -38,6 +38,9 @@ public struct EntryPoint: Sendable, Codable {
     /// How Python code triggers it: `getall`, `__next__`, `__getitem__`, `x` (attribute).
     public var pythonSpelling: String? = nil
 
+    /// An initializer (`__init__`, `tp_init`): it works on an object no other thread has yet.
+    public var initializesItsObject: Bool { pythonSpelling == "__init__" }
+
     /// Python spelling of a type slot (`tp_iternext` → `__next__`).
     public static func dunder(_ slot: String) -> String? {
         let map: [String: String] = [

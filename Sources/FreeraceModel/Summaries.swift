@@ -513,9 +513,7 @@ public final class SummaryEngine {
 
     // MARK: summaries
 
-    /// The summary of `f`, computing its callees first in an explicit post-order walk: call
-    /// chains thousands deep must not recurse on the machine stack. Functions on the walk's stack
-    /// (a cycle) are seen with an empty summary.
+    /// The summary of `f`, with everything it calls summarized first (see `ensureComputed`).
     public func summary(_ f: Int) -> Summary {
         if let s = memo[f] { return s }
         ensureComputed(f)
@@ -660,28 +658,31 @@ public final class SummaryEngine {
                 let call = fn.calls[c]
                 let locks = lockKeys(f, regions: call.regions)
                 let gil = gilState(f, regions: call.regions)
+                let callGuards = guardNames(call)
                 // direct effects from the C-API table
                 if let name = call.callee, let api = CAPI.lookup(name) {
                     let fx = api.effects
                     if let a = api.argument, a < call.args.count {
                         let argOrigins = origins(f, call.args[a], at: i)
                         let text = a < call.argTexts.count ? call.argTexts[a] : ""
+                        // the event step every effect of this call ends with
+                        let apiStep = Step(function: f, pos: call.pos, what: "\(name)(\(text))")
                         if fx.contains(.freesMemory), !call.isInterior(a) {
                             for o in argOrigins {
-                                add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: guardNames(call),
-                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
+                                add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: callGuards,
+                                           chain: [apiStep], source: .api(name)))
                             }
                         }
                         if fx.contains(.unmapsMemory) {
                             for o in argOrigins {
-                                add(Effect(kind: .unmap, origin: o, locks: locks, gil: gil, guards: guardNames(call),
-                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
+                                add(Effect(kind: .unmap, origin: o, locks: locks, gil: gil, guards: callGuards,
+                                           chain: [apiStep], source: .api(name)))
                             }
                         }
                         if fx.contains(.readsFrame) {
                             for o in argOrigins where o.isForeign || isParamRoot(o) {
                                 add(Effect(kind: .frameRead, origin: o, locks: locks, gil: gil, guards: [],
-                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
+                                           chain: [apiStep], source: .api(name)))
                             }
                         }
                         // dropping the reference a field or global holds (`Py_XDECREF(typeDict); typeDict = d;`)
@@ -698,20 +699,20 @@ public final class SummaryEngine {
                                 // in a swap, readers are cut off where the place is overwritten: the
                                 // locks that count are the ones held at that store, not at the decref
                                 let held = replaced ? locks : stores[o] ?? locks
-                                add(Effect(kind: .release, origin: o, locks: held, gil: gil, guards: guardNames(call),
-                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
+                                add(Effect(kind: .release, origin: o, locks: held, gil: gil, guards: callGuards,
+                                           chain: [apiStep], source: .api(name)))
                             }
                         }
                         if fx.contains(.mutatesContainer) || fx.contains(.replacesReference) || releasesPlace {
                             for o in argOrigins {
                                 add(Effect(kind: .mutate, origin: o, locks: locks, gil: gil, guards: [],
-                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
+                                           chain: [apiStep], source: .api(name)))
                             }
                         }
                         if fx.contains(.borrowsFromContainer) {
                             for o in argOrigins.isEmpty ? [Origin.unknownContainer] : Array(argOrigins) {
                                 add(Effect(kind: .borrow, origin: o, locks: locks, gil: gil, guards: [],
-                                           chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text))")], source: .api(name)))
+                                           chain: [apiStep], source: .api(name)))
                             }
                         }
                     }
@@ -723,7 +724,7 @@ public final class SummaryEngine {
                    let k = destroyedArgument(f, call: c, op: i) {
                     let text = k < call.argTexts.count ? call.argTexts[k] : ""
                     for o in origins(f, call.args[k], at: i) where Self.isSharedPlace(o) {
-                        add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: guardNames(call),
+                        add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: callGuards,
                                    chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text)), a library destructor (the pointer is set to NULL after it)")],
                                    source: .api(name)))
                     }
@@ -745,7 +746,6 @@ public final class SummaryEngine {
                 }
                 // callee effects, lifted (up to `maxChain` calls deep: a trace is bounded, and so is
                 // the work; an effect that far from the entry is not one a report could show)
-                let callGuards = guardNames(call)
                 for g in program.callTargets[f][c] where g != f {
                     // one text for every effect lifted through this call (shared, not copied)
                     let callStep = Step(function: f, pos: call.pos, what: "calls `\(program.functions[g].name)`")

@@ -22,6 +22,9 @@ public struct ParsedFile: Sendable {
     /// For each token, the file offset it is located at when it came from an expansion (the
     /// macro's use), -1 for the file's own; empty when nothing was expanded.
     public var sites: [Int32] = []
+    /// The file's own statement macros that the expansion policy selected (for the project's
+    /// other files, which use them without defining them).
+    public var statementMacros: [String: ExpandableMacro] = [:]
 
     func isSynthetic(_ t: Token) -> Bool { Int(t.start) >= source.bytes.count }
 
@@ -80,10 +83,14 @@ public enum CFrontend {
             let t = lexed.tokens[d.tokenIndex]
             includes.append(source.text(Int(t.start), t.end))
         }
+        // the file's own definitions win over the project's (a local one that is not worth
+        // expanding hides a header's of the same name)
         var macros = expansions
+        var own: [String: ExpandableMacro] = [:]
         if let policy {
             for m in view.macros where m.active {
-                if let e = policy.selects(m, cpp: cpp) { macros[m.name] = e } else { macros[m.name] = nil }
+                own[m.name] = policy.selects(m, cpp: cpp)
+                macros[m.name] = own[m.name]
             }
         }
         let expanded = source.bytes.withUnsafeBufferPointer {
@@ -109,6 +116,7 @@ public enum CFrontend {
                                 view: summary, diagnostics: diags, recoveryTokens: result.3)
         parsed.synthetic = expanded.synthetic
         parsed.sites = expanded.sites
+        parsed.statementMacros = own
         return parsed
     }
 }

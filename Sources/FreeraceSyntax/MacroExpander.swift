@@ -94,7 +94,9 @@ public enum MacroExpander {
         let base = bytes.count
         var synthetic: [UInt8] = []
         // each body once: its tokens, shifted into the synthetic buffer
-        struct Body { var tokens: [Token]; var params: [String]; var variadic: Bool; var functionLike: Bool }
+        // `slots[i]`: which parameter body token i stands for (`params.count` for `__VA_ARGS__`),
+        // found once per macro rather than at every use
+        struct Body { var tokens: [Token]; var slots: [Int?]; var params: [String]; var variadic: Bool; var functionLike: Bool }
         var bodies: [String: Body] = [:]
         var hashes: [UInt64: String] = [:]
         for (name, m) in macros {
@@ -114,15 +116,23 @@ public enum MacroExpander {
                 params.removeLast()
                 if last != "..." { params.append(String(last.dropLast(3))) }  // GNU named variadic
             }
-            bodies[name] = Body(tokens: toks, params: params, variadic: variadic, functionLike: m.parameters != nil)
-            hashes[fnv1a(Array(name.utf8))] = name
-        }
-        func text(_ t: Token) -> [UInt8] {
-            let s = Int(t.start)
-            if s >= base {
-                return Array(synthetic[(s - base)..<(s - base + Int(t.length))])
+            let slots: [Int?] = toks.map { t in
+                guard t.kind == .identifier else { return nil }
+                let word = String(decoding: b[(Int(t.start - shift))..<(Int(t.start - shift) + Int(t.length))], as: UTF8.self)
+                if let k = params.firstIndex(of: word) { return k }
+                return word == "__VA_ARGS__" && variadic ? params.count : nil
             }
-            return Array(bytes[s..<t.end])
+            bodies[name] = Body(tokens: toks, slots: slots, params: params, variadic: variadic, functionLike: m.parameters != nil)
+            hashes[fnv1a(name)] = name
+        }
+        // a token's text, read where it lies (the file's bytes or the synthetic ones), not copied
+        func withText<T>(_ t: Token, _ body: (UnsafeBufferPointer<UInt8>, Int, Int) -> T) -> T {
+            let s = Int(t.start)
+            if s >= base { return synthetic.withUnsafeBufferPointer { body($0, s - base, Int(t.length)) } }
+            return body(bytes, s, Int(t.length))
+        }
+        func names(_ t: Token, _ name: String) -> Bool {
+            withText(t) { buf, s, n in buf[s..<(s + n)].elementsEqual(name.utf8) }
         }
         var current = tokens
         var sites = [Int32](repeating: -1, count: tokens.count)
@@ -139,8 +149,8 @@ public enum MacroExpander {
             while i < current.count {
                 let t = current[i]
                 guard t.kind == .identifier, out.count < tokens.count + maxGrowth,
-                      let name = hashes[fnv1a(text(t))], let body = bodies[name], producer[i] != name,
-                      text(t).elementsEqual(name.utf8) else {
+                      let name = hashes[withText(t, fnv1a)], let body = bodies[name], producer[i] != name,
+                      names(t, name) else {
                     out.append(t)
                     outSites.append(sites[i])
                     outProducer.append(producer[i])
@@ -197,18 +207,16 @@ public enum MacroExpander {
                     ? (sites[close] >= 0 ? sites[close] : Int32(truncatingIfNeeded: current[close].start)) : site
                 var afterArgument = false
                 var first = true
-                for bt in body.tokens {
+                for (bi, bt) in body.tokens.enumerated() {
                     var replacement: [Int]?
-                    if bt.kind == .identifier {
-                        let word = String(decoding: text(bt), as: UTF8.self)
-                        if let k = body.params.firstIndex(of: word) {
+                    if let k = body.slots[bi] {
+                        if k == body.params.count {  // __VA_ARGS__
+                            replacement = k < args.count ? Array(args[k].lowerBound..<args[args.count - 1].upperBound) : []
+                        } else {
                             replacement = k < args.count ? Array(args[k]) : []
                             if body.variadic, k == body.params.count - 1, args.count > body.params.count {
                                 replacement = Array(args[k].lowerBound..<args[args.count - 1].upperBound)
                             }
-                        } else if word == "__VA_ARGS__", body.variadic {
-                            let from = body.params.count
-                            replacement = from < args.count ? Array(args[from].lowerBound..<args[args.count - 1].upperBound) : []
                         }
                     }
                     if let r = replacement {
@@ -240,11 +248,4 @@ public enum MacroExpander {
         guard expandedAny else { return Result(tokens: tokens, synthetic: [], sites: []) }
         return Result(tokens: current, synthetic: synthetic, sites: sites)
     }
-}
-
-@inline(__always)
-func fnv1a(_ b: [UInt8]) -> UInt64 {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
-    for x in b { h = (h ^ UInt64(x)) &* 0x0000_0100_0000_01B3 }
-    return h
 }

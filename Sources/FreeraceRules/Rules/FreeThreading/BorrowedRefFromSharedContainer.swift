@@ -59,7 +59,9 @@ public struct BorrowedRefFromSharedContainer: Rule {
                 // a backport of the strong-reference API (pythoncapi_compat.h) borrows by design, and is
                 // only compiled for Pythons that have a GIL
                 if Self.strongReplacements.contains(program.functions[site.function].name) { continue }
-                guard isShared(fx.origin, api: fx.source.description, entry: e, program: program) else { continue }
+                // a weak reference's referent, the module registry: shared whatever this thread holds
+                let alwaysShared = fx.source.api.flatMap(CAPI.lookup)?.effects.contains(.borrowsFromAlwaysShared) ?? false
+                guard alwaysShared || isShared(fx.origin, entry: e, program: program) else { continue }
                 // a field of a per-call struct holds a shared container only if something shared is stored in it
                 if case .field(let owner, let field) = fx.origin, !program.isPythonObject(owner) {
                     if !ctx.fieldContents(owner, field).contains(where: { Self.isOutside($0) }) { continue }
@@ -67,7 +69,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
                 let callerObject = Self.holdsCallerObject(ctx, fx.origin)
                 // a field or global nobody mutates or replaces (Py_XSETREF, Py_CLEAR) after it is
                 // published is not a mutable container: a plain store publishes, it frees nothing
-                if Self.isCallerProvided(fx.origin) {} else if !callerObject, !(fx.source.api.flatMap(CAPI.lookup)?.effects.contains(.borrowsFromAlwaysShared) ?? false),
+                if Self.isCallerProvided(fx.origin) {} else if !callerObject, !alwaysShared,
                     mutator(ctx, of: fx.origin) == nil { continue }
                 guard !protected(ctx, fx, site: site) else { continue }
                 if bySite[site] == nil {
@@ -110,8 +112,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
         }
     }
 
-    func isShared(_ o: Origin, api: String, entry: EntryPoint, program: Program) -> Bool {
-        if CAPI.lookup(api)?.effects.contains(.borrowsFromAlwaysShared) ?? false { return true }
+    func isShared(_ o: Origin, entry: EntryPoint, program: Program) -> Bool {
         switch o {
         case .freshContainer, .freshObject, .unknownContainer, .alloc, .foreignFrames, .foreignThread:
             return false

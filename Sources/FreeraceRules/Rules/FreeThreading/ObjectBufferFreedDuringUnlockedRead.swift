@@ -77,36 +77,33 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         // 1. Frees of object fields, grouped by (type, field, freeing function)
         var groups: [String: [Free]] = [:]
         var order: [String] = []
-        for e in ctx.nativeConcurrentEntries {
-            // an initializer works on an object no other thread has yet
-            for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free && e.pythonSpelling != "__init__" {
-                // an object confined to its thread (a per-thread tracer) does not race with itself
+        // files a free under its root cause, blamed on the function that frees; `perFreer`: one
+        // group per freeing function (a replaced field is one root cause whoever replaces it)
+        func group(_ e: EntryPoint, _ fx: Effect, perFreer: Bool) {
+            let b = ctx.blamedStep(fx.chain, kind: fx.kind, origin: fx.origin, engine: ctx.lifetimeEngine)
+            let freer = fx.chain[b].function
+            guard ctx.freeThreading(freer).applies else { return }
+            let key = "\(fx.origin)|\(fx.kind)" + (perFreer ? "|\(program.functions[freer].name)" : "")
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(Free(entry: e, effect: fx, blamed: b))
+        }
+        // an initializer works on an object no other thread has yet; an object confined to its
+        // thread (a per-thread tracer) does not race with itself
+        for e in ctx.nativeConcurrentEntries where !e.initializesItsObject {
+            for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner),
                       !program.threadConfinedTypes.contains(owner) else { continue }
-                let b = ctx.blamedStep(fx.chain, kind: fx.kind, origin: fx.origin, engine: ctx.lifetimeEngine)
-                let freer = fx.chain[b].function
-                guard ctx.freeThreading(freer).applies else { continue }
-                let key = "\(fx.origin)|\(fx.kind)|\(program.functions[freer].name)"
-                if groups[key] == nil { order.append(key) }
-                groups[key, default: []].append(Free(entry: e, effect: fx, blamed: b))
+                group(e, fx, perFreer: true)
             }
             // A reference released while its field is replaced is reported only on the entry's own
             // object (`self`): that object is surely shared, while a field of an argument or of a
-            // helper's object may belong to one the caller just made. A constructor or initializer
-            // works on an object no other thread has yet.
-            guard let selfType = e.selfType, program.isPythonObject(selfType), e.pythonSpelling != "__init__",
+            // helper's object may belong to one the caller just made.
+            guard let selfType = e.selfType, program.isPythonObject(selfType),
                   !program.threadConfinedTypes.contains(selfType) else { continue }
             for var fx in ctx.lifetimeEngine.summary(e.function).effects where fx.kind == .release {
                 guard case .param(0, let fields) = fx.origin, fields.count == 1 else { continue }
                 fx.origin = .field(selfType, fields[0])
-                let b = ctx.blamedStep(fx.chain, kind: fx.kind, origin: fx.origin, engine: ctx.lifetimeEngine)
-                let freer = fx.chain[b].function
-                guard ctx.freeThreading(freer).applies else { continue }
-                // one finding per replaced field: every setter and in-place operator that swaps it
-                // without a lock is the same root cause
-                let key = "\(fx.origin)|\(fx.kind)"
-                if groups[key] == nil { order.append(key) }
-                groups[key, default: []].append(Free(entry: e, effect: fx, blamed: b))
+                group(e, fx, perFreer: false)
             }
         }
         guard !order.isEmpty else { return [] }
@@ -115,7 +112,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         let freedOrigins = Set(groups.values.compactMap { $0.first?.effect.origin })
         var readsByOrigin: [Origin: [(EntryPoint, [Effect])]] = [:]
         // an initializer works on an object no other thread has yet: not a reader
-        for r in ctx.nativeConcurrentEntries where r.pythonSpelling != "__init__" {
+        for r in ctx.nativeConcurrentEntries where !r.initializesItsObject {
             var mine: [Origin: [Effect]] = [:]
             for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && freedOrigins.contains(rd.origin) {
                 mine[rd.origin, default: []].append(rd)

@@ -68,7 +68,7 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         // (and the locks they hold, as `*_locked` helpers expect) are unknown, so it is not
         // blamed as the freeing side.
         // An initializer works on an object no other thread has yet.
-        for e in ctx.nativeConcurrentEntries where e.kind != .exported && e.pythonSpelling != "__init__" {
+        for e in ctx.nativeConcurrentEntries where e.kind != .exported && !e.initializesItsObject {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner),
                       !program.threadConfinedTypes.contains(owner) else { continue }
@@ -97,12 +97,13 @@ public struct ObjectStateUsedWithoutGIL: Rule {
                 guard let (fe, fx) = candidates.first(where: { c in
                     (readerDetached || c.1.gil == .released) && !LockSet.orders(c.1.locks, rd.locks)
                 }) else { continue }
+                // the root cause: the freed field and the function that frees it
+                let blamed = ctx.blamedStep(fx.chain, kind: .free, origin: fx.origin, engine: ctx.lifetimeEngine)
+                let key = "\(rd.origin)|\(program.functions[fx.chain[blamed].function].name)"
                 if readerDetached {
                     // evidence first: the trace must show where the GIL was released (a chain cut
                     // short by its length cannot, and is not reported)
                     guard Self.releaseSite(program, rd.chain) != nil else { continue }
-                    let blamed = ctx.blamedStep(fx.chain, kind: .free, origin: fx.origin, engine: ctx.lifetimeEngine)
-                    let key = "\(rd.origin)|\(program.functions[fx.chain[blamed].function].name)"
                     let readerKey = "\(key)|\(program.functions[step.function].name)"
                     guard seen.insert(readerKey).inserted else { continue }
                     if detachedReads[key] == nil { order.append(key) }
@@ -112,8 +113,6 @@ public struct ObjectStateUsedWithoutGIL: Rule {
                     // a function racing with its own free is the same call on another thread: still
                     // reported, but not a use before the free on one thread
                     if fstep.function == step.function, step.pos <= fstep.pos { continue }
-                    let blamed = ctx.blamedStep(fx.chain, kind: .free, origin: fx.origin, engine: ctx.lifetimeEngine)
-                    let key = "\(rd.origin)|\(program.functions[fx.chain[blamed].function].name)"
                     guard seen.insert("detached-free|" + key).inserted else { continue }
                     mirrors.append((key, Race(reader: r, read: rd, freer: fe, free: fx)))
                 }
@@ -168,8 +167,8 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         let blamed = ctx.blamedStep(free.chain, kind: .free, origin: free.origin, engine: ctx.lifetimeEngine)
         let freeFn = program.functions[fstep.function]
         var notes: [Note] = []
-        if let reg = freeFn.regions.first(where: { $0.kind == .gilReleased && $0.begin <= fstep.pos && fstep.pos <= $0.end }) {
-            notes.append(Note(location: freeFn.location(reg.begin), message: "`\(freeFn.name)` releases the GIL here (\(reg.opener))", thread: "B"))
+        if let (f, reg) = Self.releaseSite(program, free.chain) {
+            notes.append(Note(location: f.location(reg.begin), message: "`\(f.name)` releases the GIL here (\(reg.opener))", thread: "B"))
         }
         notes.append(Note(location: ctx.location(free.chain[blamed]),
                           message: "\(ctx.chainText(entry: freer, free.chain, upTo: blamed)) frees `\(owner).\(field)` (\(fstep.what)) with the GIL released, \(free.locks)",
