@@ -32,10 +32,9 @@ public struct Config: Sendable, Equatable {
         let start = FileSystem.absolute(paths.first ?? ".")
         var dir = FileSystem.isDirectory(start) ? start : FileSystem.parent(start)
         for _ in 0..<64 {
-            let prefix = dir == "/" ? "/" : dir + "/"
-            let dot = prefix + ".freerace.toml"
+            let dot = FileSystem.join(dir, ".freerace.toml")
             if FileSystem.exists(dot) { return try load(path: dot) }
-            let py = prefix + "pyproject.toml"
+            let py = FileSystem.join(dir, "pyproject.toml")
             if FileSystem.exists(py), let c = try loadPyproject(path: py) { return c }
             let parent = FileSystem.parent(dir)
             if parent == dir { break }
@@ -104,7 +103,7 @@ public struct Config: Sendable, Equatable {
         c.undefine = try strings("undefine")
         c.exclude = try strings("exclude")
         // a path in the file is relative to the file's folder, wherever freerace runs from
-        c.baseline = try string("baseline").map { $0.hasPrefix("/") ? $0 : FileSystem.normalize(FileSystem.parent(source) + "/" + $0) }
+        c.baseline = try string("baseline").map { $0.hasPrefix("/") ? $0 : FileSystem.normalize(FileSystem.join(FileSystem.parent(source), $0)) }
         if let v = t["jobs"] {
             guard let i = v.int, i > 0 else { throw Error(description: "\(source): `\(prefix)jobs` must be a positive integer") }
             c.jobs = i

@@ -119,7 +119,7 @@ public enum OutputFile {
 
     static func replaceAtomically(_ path: String, _ bytes: [UInt8], mode: UInt32, owner: (UInt32, UInt32)?,
                                   _ fail: (String) -> UsageError) throws {
-        var template = PathText.bytes(FileSystem.parent(path) + "/." + FileSystem.baseName(path) + ".freerace-XXXXXX")
+        var template = PathText.bytes(FileSystem.join(FileSystem.parent(path), "." + FileSystem.baseName(path) + ".freerace-XXXXXX"))
         template.append(0)
         let fd = template.withUnsafeMutableBufferPointer { buf in
             buf.withMemoryRebound(to: CChar.self) { mkstemp($0.baseAddress!) }

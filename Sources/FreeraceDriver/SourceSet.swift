@@ -161,25 +161,13 @@ public enum SourceLoader {
         guard st.st_mode & S_IFMT == S_IFREG else {
             return .failure(FileWarning(path: path, message: "not a regular file (FIFO, device or socket); skipped"))
         }
-        if Int(st.st_size) > maxBytes {
-            return .failure(FileWarning(path: path, message: "file is larger than \(maxBytes >> 20) MB; skipped"))
+        let tooLarge = FileWarning(path: path, message: "file is larger than \(maxBytes >> 20) MB; skipped")
+        if Int(st.st_size) > maxBytes { return .failure(tooLarge) }
+        // files whose size stat does not report (/proc) are still bounded
+        guard let bytes = FileSystem.readAll(fd, expected: Int(st.st_size), limit: maxBytes) else {
+            return .failure(FileWarning(path: path, message: "cannot read file: \(errnoText())"))
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(Int(st.st_size))
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return .failure(FileWarning(path: path, message: "cannot read file: \(errnoText())"))
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            // files whose size stat does not report (/proc) are still bounded
-            if bytes.count > maxBytes {
-                return .failure(FileWarning(path: path, message: "file is larger than \(maxBytes >> 20) MB; skipped"))
-            }
-        }
+        if bytes.count > maxBytes { return .failure(tooLarge) }
         if isBinary(bytes) {
             return .failure(FileWarning(path: path, message: "binary file (NUL bytes); skipped"))
         }

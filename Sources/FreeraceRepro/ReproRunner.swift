@@ -22,16 +22,9 @@ public enum ReproRunner {
 
     /// Finds the project root of a source file: the nearest directory with setup.py or pyproject.toml.
     public static func projectRoot(for path: String) -> String? {
-        var dir = FileSystem.parent(FileSystem.absolute(path))
-        for _ in 0..<12 {
-            for marker in ["setup.py", "pyproject.toml"] where FileSystem.exists(dir + "/" + marker) {
-                return dir
-            }
-            let parent = FileSystem.parent(dir)
-            if parent == dir { break }
-            dir = parent
-        }
-        return nil
+        var finder = ProjectRoots(markers: ["setup.py", "pyproject.toml"])
+        let root = finder.root(ofFile: path)
+        return root.isEmpty ? nil : root
     }
 
     /// Runs a command, capturing its output; kills it after `timeout` seconds.

@@ -197,17 +197,26 @@ public enum FileSystem {
         let fd = withCPath(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return readAll(fd)
+    }
+
+    /// Everything left to read on a descriptor (interrupted reads retried), or nil on a read error
+    /// with `errno` set. Reading stops once more than `limit` bytes are in: a result longer than
+    /// `limit` says the source is too large, whatever its size claimed. `expected` reserves room.
+    public static func readAll(_ fd: Int32, expected: Int = 0, limit: Int = .max) -> [UInt8]? {
         var out: [UInt8] = []
+        out.reserveCapacity(expected)
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
+        while out.count <= limit {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 return nil
             }
-            if n == 0 { return out }
+            if n == 0 { break }
             out.append(contentsOf: chunk[0..<n])
         }
+        return out
     }
 
     /// The text of a file (invalid UTF-8 repaired), or nil when it cannot be read.
@@ -266,6 +275,11 @@ public enum FileSystem {
         return String(path[..<slash])
     }
 
+    /// `dir/name`, without doubling the slash of the root folder.
+    public static func join(_ dir: String, _ name: String) -> String {
+        dir.hasSuffix("/") ? dir + name : dir + "/" + name
+    }
+
     /// The last component of a path.
     public static func baseName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
@@ -278,7 +292,7 @@ public enum FileSystem {
         var p = path
         for _ in 0..<40 {
             guard status(p, followLinks: false)?.kind == .symlink, let t = linkTarget(p) else { return p }
-            p = t.hasPrefix("/") ? t : parent(p) + "/" + t
+            p = t.hasPrefix("/") ? t : join(parent(p), t)
         }
         return p
     }
@@ -288,10 +302,14 @@ public enum FileSystem {
 /// `.git`, `pyproject.toml`, `setup.py` or `setup.cfg`. One finder for the whole program: file
 /// grouping, finding ids and SARIF paths all ask it, and it remembers every folder it looked at.
 public struct ProjectRoots: Sendable {
-    public static let markers = [".git", "pyproject.toml", "setup.py", "setup.cfg"]
+    /// What makes a folder a project root; another set finds another kind of root (`repro`
+    /// builds from the nearest `setup.py` or `pyproject.toml`).
+    public let markers: [String]
     private var rootOfDirectory: [String: String] = [:]
 
-    public init() {}
+    public init(markers: [String] = [".git", "pyproject.toml", "setup.py", "setup.cfg"]) {
+        self.markers = markers
+    }
 
     /// The absolute project root of a file, or "" when no folder above it is one.
     public mutating func root(ofFile path: String) -> String {
@@ -301,7 +319,7 @@ public struct ProjectRoots: Sendable {
     public mutating func root(ofDirectory dir: String) -> String {
         if let r = rootOfDirectory[dir] { return r }
         let r: String
-        if Self.markers.contains(where: { FileSystem.exists(dir == "/" ? "/" + $0 : dir + "/" + $0) }) {
+        if markers.contains(where: { FileSystem.exists(FileSystem.join(dir, $0)) }) {
             r = dir
         } else {
             let up = FileSystem.parent(dir)
@@ -311,16 +329,11 @@ public struct ProjectRoots: Sendable {
         return r
     }
 
-    /// A file's path relative to its project root; its last two components when it has none.
-    public mutating func relativePath(ofFile path: String) -> String {
-        let abs = FileSystem.absolute(path)
-        return Self.relativePath(abs, root: root(ofDirectory: FileSystem.parent(abs)))
-    }
-
-    /// An absolute path relative to a root found by `root(ofFile:)` ("" for none).
+    /// An absolute path relative to a root found by `root(ofFile:)` ("" for none); its last two
+    /// components when there is no root.
     public static func relativePath(_ abs: String, root r: String) -> String {
         if !r.isEmpty {
-            let base = r == "/" ? "/" : r + "/"
+            let base = FileSystem.join(r, "")
             if abs.hasPrefix(base) { return String(abs.dropFirst(base.count)) }
         }
         return abs.split(separator: "/").suffix(2).joined(separator: "/")
