@@ -244,16 +244,16 @@ struct BodyWalker {
             case .gilHeldAgain:
                 // Py_BLOCK_THREADS: re-acquire inside a released region, or end a Py_UNBLOCK_THREADS region
                 if let top = open.last(where: { [.gilReleased, .gilHeldAgain].contains(function.regions[$0.region].kind) }),
+                   function.regions[top.region].kind == .gilReleased, depth > top.depth {
+                    // deeper than the release (of either spelling): an early-exit path (`Py_BLOCK_THREADS;
+                    // return -1;`) takes the GIL back for its own block; the code after the block
+                    // still runs without it
+                    openRegion(.gilHeldAgain, subject: nil, at: node.mainTok, opener: name)
+                    blockScoped.insert(function.regions.count - 1)
+                } else if let top = open.last(where: { [.gilReleased, .gilHeldAgain].contains(function.regions[$0.region].kind) }),
                    function.regions[top.region].kind == .gilReleased,
                    function.regions[top.region].opener.hasSuffix("UNBLOCK_THREADS") {
-                    if depth > top.depth {
-                        // deeper than the release: an early-exit path (`Py_BLOCK_THREADS; return -1;`)
-                        // takes the GIL back for its own block; the code after the block still runs without it
-                        openRegion(.gilHeldAgain, subject: nil, at: node.mainTok, opener: name)
-                        blockScoped.insert(function.regions.count - 1)
-                    } else {
-                        closeRegion(at: node.mainTok) { $0.kind == .gilReleased }
-                    }
+                    closeRegion(at: node.mainTok) { $0.kind == .gilReleased }
                 } else {
                     openRegion(.gilHeldAgain, subject: nil, at: node.mainTok, opener: name)
                 }
@@ -564,11 +564,19 @@ struct BodyWalker {
         var interior: UInt64 = 0
         let valueOnly = calleeName.map { Self.pointerValueCalls.contains($0) } ?? false
         let macroDerefs = calleeName.flatMap { CAPI.lookup($0) == nil ? x.macroParamDerefs[$0] : nil }
+        let externalCallee = calleeName.map { CAPI.lookup($0) == nil && x.callMacro($0) == nil } ?? false
         for (ai, a) in kids.dropFirst().enumerated() {
             let v = eval(a, use: .used)
             // a callee may use what the pointer points to; a macro of this file says whether it does
             let derefs = macroDerefs.map { ai < $0.count ? $0[ai] : true } ?? !valueOnly
             if derefs { noteDeref(v, at: tree[strippingCasts(a)].firstTok) }
+            // `lib_query(&self->conn, …)`: a library function given the address of a handle embedded
+            // in an object reads the handle (and what it owns) there
+            if derefs, externalCallee, case .addressOf(let ap) = v.stripped, !ap.fields.isEmpty || ap.root == .global {
+                let at = pos(tree[strippingCasts(a)].firstTok)
+                function.ops.append(.read(ap, pos: at, regions: activeRegions))
+                function.ops.append(.deref(ap, pos: at, regions: activeRegions))
+            }
             args.append(v)
             texts.append(file.text(node: a))
             if ai < 64, isPointerArithmetic(a) { interior |= 1 << UInt64(ai) }
@@ -613,6 +621,20 @@ struct BodyWalker {
                                                  "PyLong_FromSize_t", "PyLong_FromSsize_t"]
 
     /// Replaces whole-word parameter names in a macro argument with the actual argument texts.
+    /// The identifiers of a piece of code, in order.
+    static func words(_ text: String) -> [String] {
+        var out: [String] = []
+        var word = ""
+        for ch in text {
+            if ch.isLetter || ch.isNumber || ch == "_" { word.append(ch) } else if !word.isEmpty {
+                out.append(word)
+                word = ""
+            }
+        }
+        if !word.isEmpty { out.append(word) }
+        return out
+    }
+
     static func substitute(_ text: String, _ params: [String], _ actual: [String]) -> String {
         guard !params.isEmpty else { return text }
         var out = ""

@@ -3,6 +3,32 @@ import FreeraceSyntax
 
 /// Extracts `FileFacts` from a parsed C/C++ file.
 public enum CFactExtractor {
+    /// The expansion policy for a file whose own statement macros call its lock wrappers
+    /// (`#define BEGIN_OP(c) do { if (conn_lock(c) < 0) return NULL; } while (0)` with `conn_lock`
+    /// a function of the file around `PyThread_acquire_lock`), or nil when `policy` already
+    /// selects every macro that matters: the file is then parsed again with it.
+    public static func policyWithLockWrappers(_ file: ParsedFile, base policy: MacroExpansionPolicy) -> MacroExpansionPolicy? {
+        let wrappers = Extractor.lockWrappers(file)
+        guard !wrappers.isEmpty else { return nil }
+        // the wrappers, and the file's macros that call them (`#define END_OP(c) conn_unlock(c)`)
+        var names = Set(wrappers.keys)
+        let macros = file.view.macros.filter(\.active)
+        var grew = true
+        while grew {
+            grew = false
+            for m in macros where !names.contains(m.name) && !Set(BodyWalker.words(m.body)).isDisjoint(with: names) {
+                names.insert(m.name)
+                grew = true
+            }
+        }
+        let extended = MacroExpansionPolicy(triggers: policy.triggers.union(names))
+        let cpp = file.source.language == .cpp
+        let changes = macros.contains { m in
+            policy.selects(m, cpp: cpp) == nil && extended.selects(m, cpp: cpp) != nil
+        }
+        return changes ? extended : nil
+    }
+
     public static func extract(_ file: ParsedFile, projectMacros: ProjectMacros = ProjectMacros()) -> FileFacts {
         var x = Extractor(file: file)
         x.projectMacros = projectMacros
@@ -43,9 +69,12 @@ struct Extractor {
         facts.recoveredFunctions = file.functions.filter(\.recovered).count
         for d in file.view.includes { facts.includes.append(Self.includeTarget(d)) }
         facts.statementMacros = file.statementMacros
+        collectLockWrappers()
+        let wrappers = facts.callMacros
         for m in file.view.macros where m.active {
             if m.parameters == nil, Self.isPlaceText(m.body) { facts.placeMacros[m.name] = Self.stripParens(m.body) }
-            if let c = Self.callMacro(m) { facts.callMacros[m.name] = c }
+            if let c = Self.callMacro(m, wrappers: wrappers) { facts.callMacros[m.name] = c }
+            if m.parameters != nil, Self.allocatesObject(body: m.body) { facts.allocMacros.append(m.name) }
             if let ps = m.parameters, !ps.isEmpty { macroParamDerefs[m.name] = Self.parameterDerefs(body: m.body, parameters: ps) }
         }
         facts.suppressions = Suppressions.parse(comments: file.view.comments.map {
@@ -53,6 +82,70 @@ struct Extractor {
         }, commentPrefix: "//")
         for d in file.diagnostics { facts.warnings.append(d.message) }
         visitDeclarations(file.root)
+    }
+
+    /// Small functions of the file that take or release one lock named through their parameters
+    /// (`static int conn_lock(Conn *c) { if (PyThread_acquire_lock(c->lock, NOWAIT_LOCK) != …)
+    /// { PyErr_SetString(…); return -1; } return 0; }`, and its `conn_unlock`): a call to one is
+    /// the lock call it wraps, as a `#define` of it would be. Recorded with the call macros, so a
+    /// caller's lock region opens and closes at the wrapper calls.
+    mutating func collectLockWrappers() {
+        for (name, m) in Self.lockWrappers(file) { facts.callMacros[name] = m }
+    }
+
+    static func lockWrappers(_ file: ParsedFile) -> [String: CallMacro] {
+        let tree = file.tree
+        var out: [String: CallMacro] = [:]
+        for pf in file.functions {
+            let kids = Array(tree.children(pf.node))
+            guard kids.count >= 3, tree[kids[1]].kind == .declarator, tree[kids[1]].mainTok >= 0,
+                  let body = kids.first(where: { tree[$0].kind == .compound }),
+                  tree[body].lastTok - tree[body].firstTok <= 200 else { continue }
+            var params: [String] = []
+            if let pl = tree.functionParams(kids[1]) {
+                for p in tree.children(pl) where tree[p].kind == .paramDecl {
+                    if let pd = tree.declarationDeclarator(p), tree[pd].mainTok >= 0 { params.append(file.text(tree[pd].mainTok)) }
+                }
+            }
+            guard !params.isEmpty else { continue }
+            var lockCalls: [CallMacro] = []
+            tree.walk(body) { n in
+                guard tree[n].kind == .call, let c = tree.children(n).first, tree[c].kind == .ident else { return true }
+                let callee = file.text(tree[c].mainTok)
+                if let api = CAPI.lookup(callee), !api.effects.isDisjoint(with: [.locks, .unlocks]) {
+                    lockCalls.append(CallMacro(parameters: params, callee: callee,
+                                               arguments: tree.children(n).dropFirst().map { file.text(node: $0) }))
+                }
+                return true
+            }
+            // one lock call, on a place reached from a parameter (a wrapper that takes and releases
+            // a lock is a critical section of its own, already seen where it runs)
+            guard lockCalls.count == 1, let m = lockCalls.first, let lock = m.arguments.first,
+                  !Set(BodyWalker.words(lock)).isDisjoint(with: params) else { continue }
+            out[file.text(tree[kids[1]].mainTok)] = m
+        }
+        return out
+    }
+
+    /// Whether an expression macro's value is a new object: its outermost call (after casts) is
+    /// an object allocator of the C API or a type's `tp_alloc`/`tp_new` slot.
+    static func allocatesObject(body: String) -> Bool {
+        var t = Substring(body.trimmingCharacters(in: .whitespaces))
+        // drop leading casts and parentheses: `(s *) t.tp_alloc(&t, 0)`, `((T *)PyObject_New(T, &Ty))`
+        while t.hasPrefix("(") {
+            guard let close = t.firstIndex(of: ")") else { return false }
+            let inner = t[t.index(after: t.startIndex)..<close]
+            if inner.contains("(") {
+                t = t.dropFirst()
+            } else {
+                t = t[t.index(after: close)...]
+            }
+            t = Substring(t.trimmingCharacters(in: .whitespaces))
+        }
+        guard let lp = t.firstIndex(of: "(") else { return false }
+        let callee = t[..<lp].trimmingCharacters(in: .whitespaces)
+        if callee.hasSuffix("tp_alloc") || callee.hasSuffix("tp_new") { return true }
+        return CAPI.lookup(callee)?.effects.contains(.allocatesObject) == true
     }
 
     /// For each macro parameter, whether the body may dereference it: followed by `->` or `[`,
@@ -120,6 +213,12 @@ struct Extractor {
 
     /// `#define LOCK(m) PyMutex_Lock(&(m))`, also wrapped in `do { ... } while (0)`.
     static func callMacro(_ m: MacroDefinition) -> CallMacro? {
+        callMacro(m, wrappers: [:])
+    }
+
+    /// The same, where the body may also call one of the file's lock wrappers
+    /// (`#define BEGIN_CONN_LOCK(c) conn_lock(c)`): the macro stands for the call it wraps.
+    static func callMacro(_ m: MacroDefinition, wrappers: [String: CallMacro]) -> CallMacro? {
         var body = Substring(m.body.trimmingCharacters(in: .whitespaces))
         if body.hasPrefix("do"), let open = body.firstIndex(of: "{"), let close = body.lastIndex(of: "}") {
             body = body[body.index(after: open)..<close]
@@ -127,8 +226,10 @@ struct Extractor {
         body = Substring(body.trimmingCharacters(in: CharacterSet(charactersIn: " ;")))
         guard let lp = body.firstIndex(of: "("), body.hasSuffix(")") else { return nil }
         let callee = body[..<lp].trimmingCharacters(in: .whitespaces)
-        guard let api = CAPI.lookup(callee), !api.effects.isDisjoint(with: [.locks, .unlocks, .beginsCriticalSection,
-                  .endsCriticalSection, .releasesGIL, .acquiresGIL, .stopsTheWorld, .startsTheWorld, .freesMemory]),
+        let wrapped = wrappers[callee]
+        guard wrapped != nil || CAPI.lookup(callee).map({ !$0.effects.isDisjoint(with: [.locks, .unlocks,
+                  .beginsCriticalSection, .endsCriticalSection, .releasesGIL, .acquiresGIL, .stopsTheWorld,
+                  .startsTheWorld, .freesMemory]) }) == true,
               callee.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return nil }
         let inner = body[body.index(after: lp)..<body.index(before: body.endIndex)]
         var args: [String] = []
@@ -145,6 +246,11 @@ struct Extractor {
             }
         }
         if !cur.trimmingCharacters(in: .whitespaces).isEmpty { args.append(cur.trimmingCharacters(in: .whitespaces)) }
+        if let w = wrapped {
+            // the wrapper's arguments, in the macro's parameters
+            return CallMacro(parameters: m.parameters ?? [], callee: w.callee,
+                             arguments: w.arguments.map { BodyWalker.substitute($0, w.parameters, args) })
+        }
         return CallMacro(parameters: m.parameters ?? [], callee: callee, arguments: args)
     }
 

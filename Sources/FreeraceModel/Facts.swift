@@ -279,6 +279,9 @@ public struct FileFacts: Sendable, Codable {
     /// Function-like macros whose body is one call to a C-API function with lock, critical-section,
     /// GIL or memory effects: `#define LOCK() PyMutex_Lock(&mutex)` → (parameters, callee, argument texts).
     public var callMacros: [String: CallMacro] = [:]
+    /// Function-like macros whose value is a new Python object (`#define MyAlloc(s, t) (s *)
+    /// t.tp_alloc(&t, 0)`, `#define NEW(T) PyObject_New(T, &T##_Type)`): a call to one allocates.
+    public var allocMacros: [String] = []
     /// Statement macros worth expanding where they are used (`MacroExpander`), for the project's
     /// other files.
     public var statementMacros: [String: ExpandableMacro] = [:]

@@ -89,6 +89,8 @@ public struct Program: Sendable {
     /// object (`PyEval_SetTrace(callback, (PyObject *)self)`). Their callbacks and methods run
     /// on their owning thread, so they do not race with each other on the same object.
     public var threadConfinedTypes: Set<String> = []
+    /// Names of the project's macros whose value is a new object (`FileFacts.allocMacros`).
+    public var allocMacros: Set<String> = []
     public var sccs: [[Int]] = []
     public var callers: [[(function: Int, call: Int)]] = []
     /// Functions stored into a place (owner.field or global), keyed by `placeKey`.
@@ -113,6 +115,7 @@ public struct Program: Sendable {
                 for t in s.typedefNames where structs[t] == nil || structs[t]!.fields.isEmpty { structs[t] = s }
             }
             for (k, v) in f.typedefs where typedefs[k] == nil { typedefs[k] = v }
+            allocMacros.formUnion(f.allocMacros)
             for g in f.globals {
                 if let old = globals[g.name], old.initializer != nil, g.initializer == nil { continue }
                 globals[g.name] = g

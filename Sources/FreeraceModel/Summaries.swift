@@ -98,6 +98,10 @@ public struct Effect: Sendable, Codable {
     public var chain: [Step]
     /// What did it: the API called or the place accessed.
     public var source: EffectSource
+    /// For a free through a pointer first unlinked from its shared place (`env = self->env;
+    /// self->env = NULL; … mdb_env_close(env)`): the GIL state at the unlinking store. Threads
+    /// that hold the GIL cannot load the pointer after it, even when the free itself runs detached.
+    public var unlinkedGIL: GILState? = nil
 }
 
 /// What an effect was done by, typed so rules never re-parse text.
@@ -425,6 +429,9 @@ public final class SummaryEngine {
             return origins(f, c0, at: at, depth: depth + 1).filter(\.isForeign)
         }
         if let t = call.target?.path, t.fields.last == "tp_alloc" || t.fields.last == "tp_new" { return [.freshObject] }
+        if let name = call.callee, program.allocMacros.contains(name), program.functionsByName[name] == nil {
+            return [.freshObject]
+        }
         // calling a type object creates an instance: `PyObject_CallObject((PyObject *)bitarray_type, args)`
         if let name = call.callee, Self.callsObject.contains(name), let first = call.argTexts.first,
            Self.namesAType(first) {
@@ -668,9 +675,10 @@ public final class SummaryEngine {
                         // the event step every effect of this call ends with
                         let apiStep = Step(function: f, pos: call.pos, what: "\(name)(\(text))")
                         if fx.contains(.freesMemory), !call.isInterior(a) {
+                            let unlinked = unlinkGIL(f, call.args[a], at: i)
                             for o in argOrigins {
                                 add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: callGuards,
-                                           chain: [apiStep], source: .api(name)))
+                                           chain: [apiStep], source: .api(name), unlinkedGIL: unlinked))
                             }
                         }
                         if fx.contains(.unmapsMemory) {
@@ -721,11 +729,12 @@ public final class SummaryEngine {
                 // global that is set to NULL right after (`mdb_txn_abort(self->txn); self->txn = NULL;`,
                 // `txn_abort(self->txn); self->txn = NULL;`): the pointer is dead
                 if kinds.contains(.free), let name = call.callee, CAPI.lookup(name) == nil,
-                   let k = destroyedArgument(f, call: c, op: i) {
+                   let (k, place, flag) = destroyedArgument(f, call: c, op: i) {
                     let text = k < call.argTexts.count ? call.argTexts[k] : ""
-                    for o in origins(f, call.args[k], at: i) where Self.isSharedPlace(o) {
+                    let how = flag.map { "`\($0.text)` marks it closed after it" } ?? "the pointer is set to NULL after it"
+                    for o in origins(f, .path(place), at: i) where Self.isSharedPlace(o) {
                         add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: callGuards,
-                                   chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text)), a library destructor (the pointer is set to NULL after it)")],
+                                   chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text)), a library destructor (\(how))")],
                                    source: .api(name)))
                     }
                 }
@@ -755,9 +764,15 @@ public final class SummaryEngine {
                            call.isInterior(j) { continue }
                         var subs = substitute(e.origin, f: f, call: c, depth: 0)
                         if subs.isEmpty, e.kind == .borrow { subs = [.unknownContainer] }
+                        var unlinked = e.unlinkedGIL
+                        if e.kind == .free || e.kind == .unmap, unlinked == nil, case .param(let j, let fs) = e.origin,
+                           fs.isEmpty, j < call.args.count {
+                            unlinked = unlinkGIL(f, call.args[j], at: i)
+                        }
                         for o in subs {
                             var l = e
                             l.origin = o
+                            l.unlinkedGIL = unlinked
                             // the caller's critical sections are suspended where the callee runs detached
                             l.locks = e.locks.union(e.gil == .released ? locks.withoutCriticalSections : locks)
                             if l.gil == .inherit { l.gil = gil }
@@ -786,25 +801,86 @@ public final class SummaryEngine {
         return out
     }
 
-    /// The argument of call `c` (at op `op`) that names a field or global the function sets to
-    /// NULL within the next few steps, with nothing else stored there in between: the call ended
-    /// the life of what the place pointed to.
-    func destroyedArgument(_ f: Int, call c: Int, op: Int) -> Int? {
+    /// The argument of call `c` (at op `op`) whose referent the call destroys, and the place it
+    /// names. Two ways a function says a call ended a life:
+    /// - it sets the place to NULL within the next few steps, with nothing else stored there in
+    ///   between (`mdb_txn_abort(self->txn); self->txn = NULL;`);
+    /// - the callee is named as a destructor (`…_close`, `…_free`, `…Destroy`) and the function
+    ///   then records the end in a flag of the same object (`mysql_close(&self->conn);
+    ///   self->open = false;`, `db_destroy(self->db); self->closed = 1;`): a handle embedded in
+    ///   the object cannot be set to NULL, so its liveness lives in a sibling field.
+    func destroyedArgument(_ f: Int, call c: Int, op: Int) -> (index: Int, place: AccessPath, flag: AccessPath?)? {
         let fn = program.functions[f]
         let call = fn.calls[c]
+        let destructorName = call.callee.map(Self.isDestructorName) ?? false
         for (k, a) in call.args.enumerated() {
-            guard let p = a.path, !p.fields.isEmpty || p.root == .global else { continue }
+            let p: AccessPath
+            let embedded: Bool
+            switch a.stripped {
+            case .path(let q): p = q; embedded = false
+            case .addressOf(let q) where destructorName: p = q; embedded = true
+            default: continue
+            }
+            guard !p.fields.isEmpty || p.root == .global else { continue }
             // a field holding a Python object is released by reference counting, not destroyed
             if let owner = program.lastOwner(p), let t = program.fieldType(owner, p.fields.last!),
                t.isPyObjectPointer || program.isPythonObject(t.name) { continue }
+            let siblingPrefix = p.fields.isEmpty ? nil : Array(p.fields.dropLast())
             var j = op + 1
             while j < fn.ops.count, j <= op + 8 {
-                if case .assign(let t, let v, _, _) = fn.ops[j], t.key == p.key {
-                    if case .null = v.stripped { return k }
-                    break
+                if case .assign(let t, let v, _, _) = fn.ops[j] {
+                    if t.key == p.key {
+                        if !embedded, case .null = v.stripped { return (k, p, nil) }
+                        break
+                    }
+                    if destructorName, let prefix = siblingPrefix, t.root == p.root, t.fields.count == p.fields.count,
+                       Array(t.fields.dropLast()) == prefix {
+                        switch v.stripped {
+                        case .null, .literal: return (k, p, t)
+                        default: break
+                        }
+                    }
                 }
                 j += 1
             }
+        }
+        return nil
+    }
+
+    /// Verbs that name the end of a life in a library's API: `mysql_close`, `ZSTD_freeDCtx`,
+    /// `sqlite3_finalize`, `lib_db_destroy`, `XML_ParserFree`.
+    static let destructorVerbs: Set<String> = [
+        "close", "free", "destroy", "dealloc", "delete", "dispose", "release", "finalize", "fini", "finish",
+        "cleanup", "shutdown", "terminate",
+    ]
+
+    /// Whether a function name's words (split at `_` and at lower-to-upper case changes) include
+    /// a destructor verb.
+    static func isDestructorName(_ name: String) -> Bool {
+        var word: [UInt8] = []
+        var previousLower = false
+        for b in name.utf8 {
+            let upper = b >= 65 && b <= 90
+            if b == 95 || (upper && previousLower) {
+                if !word.isEmpty, destructorVerbs.contains(String(decoding: word, as: UTF8.self)) { return true }
+                word.removeAll(keepingCapacity: true)
+            }
+            if b != 95 { word.append(upper ? b + 32 : b) }
+            previousLower = b >= 97 && b <= 122
+        }
+        return !word.isEmpty && destructorVerbs.contains(String(decoding: word, as: UTF8.self))
+    }
+
+    /// When `v` is a local that took its value from a shared place (a field or global) which the
+    /// function then overwrote before op `at` (`env = self->env; self->env = NULL; …
+    /// mdb_env_close(env)`): the GIL state at that store.
+    func unlinkGIL(_ f: Int, _ v: Value, at: Int) -> GILState? {
+        guard case .path(let p) = v.stripped, p.root == .local, p.fields.isEmpty,
+              let last = index(f).assigns[p.name]?.last(where: { $0.op < at }), let q = placeOf(last.value),
+              !q.fields.isEmpty || q.root == .global else { return nil }
+        let ops = program.functions[f].ops
+        for j in (last.op + 1)..<min(at, ops.count) {
+            if case .assign(let t, _, _, let regions) = ops[j], t.key == q.key { return gilState(f, regions: regions) }
         }
         return nil
     }

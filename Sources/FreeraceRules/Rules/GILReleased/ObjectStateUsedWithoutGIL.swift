@@ -21,9 +21,19 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             GIL lets other threads run Python code, including the method that frees the buffer. A \
             project macro that wraps the release (`#define UNLOCKED(out, e) Py_BEGIN_ALLOW_THREADS out \
             = (e); Py_END_ALLOW_THREADS`) is expanded where it is used; a critical section held around \
-            the region does not protect it (the thread suspends it when it detaches); a library's \
-            destructor called on the field and followed by `field = NULL` counts as a free. One \
-            finding per freed field and freeing function lists the readers.
+            the region does not protect it (the thread suspends it when it detaches). A library's \
+            destructor counts as a free: a call on the field followed by `field = NULL`, or a call \
+            named as one (`…_close`, `…_free`, `…Destroy`) on the field or on the address of a handle \
+            embedded in the object, after which the method records the end in a flag of the same \
+            object (`mysql_close(&self->conn); self->open = 0;`); a library call given the address \
+            of an embedded handle (`lib_query(&self->conn, q)`) uses it. Locks count when taken \
+            through the project's own small helpers (`conn_lock(self)` around \
+            `PyThread_acquire_lock(self->lock, …)`) and macros built on them. A pointer unlinked \
+            from the object while the GIL is held (`db = self->db; self->db = NULL;`) and freed \
+            after the release races only with readers that already hold it inside their own \
+            released region, not with readers that hold the GIL. Initializers (`__init__`) neither \
+            free nor read an object another thread has. One finding per freed field and freeing \
+            function lists the readers.
             """,
         whyIsThisBad: """
             Once the GIL is released, another thread can call `resize()` or `close()` on the same \
@@ -84,7 +94,8 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         var mirrors: [(String, Race)] = []
         var findings: [Finding] = []
         var seen = Set<String>()
-        for r in ctx.nativeConcurrentEntries {
+        // nor does it read one another thread can have
+        for r in ctx.nativeConcurrentEntries where !r.initializesItsObject {
             for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read {
                 guard let candidates = frees[rd.origin], let step = rd.chain.last else { continue }
                 // the pointer handed to the freeing call itself is the free, not a reader of it
@@ -94,8 +105,11 @@ public struct ObjectStateUsedWithoutGIL: Rule {
                 // the two sides can interleave when either runs without the GIL: the reader inside
                 // Py_BEGIN_ALLOW_THREADS, or the freer (then readers holding the GIL race with it too)
                 let readerDetached = rd.gil == .released
+                // (a pointer unlinked from its place while the GIL was held cannot reach a reader
+                // that holds the GIL, even if the free runs detached)
                 guard let (fe, fx) = candidates.first(where: { c in
-                    (readerDetached || c.1.gil == .released) && !LockSet.orders(c.1.locks, rd.locks)
+                    (readerDetached || (c.1.gil == .released && (c.1.unlinkedGIL ?? .released) == .released))
+                        && !LockSet.orders(c.1.locks, rd.locks)
                 }) else { continue }
                 // the root cause: the freed field and the function that frees it
                 let blamed = ctx.blamedStep(fx.chain, kind: .free, origin: fx.origin, engine: ctx.lifetimeEngine)
