@@ -27,6 +27,9 @@ public struct Report: Sendable {
     public var suppressed: Int
     public var baselined: Int
     public var unusedSuppressions: [String]
+    /// Files read only as the context of the files checked (`check a.c` reads a.c's project);
+    /// `filesAnalyzed` does not count them.
+    public var contextFiles = 0
 
     public init(findings: [Finding], filesAnalyzed: Int, bytesAnalyzed: Int, elapsedSeconds: Double,
                 warnings: [FileWarning], modules: [ModuleStatus], target: String, suppressed: Int, baselined: Int,
@@ -120,6 +123,7 @@ public enum Renderer {
             tail += " (" + r.countsByCode.sorted(by: { $0.key < $1.key }).map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
         }
         tail += " in \(r.filesAnalyzed) file\(r.filesAnalyzed == 1 ? "" : "s")"
+        if r.contextFiles > 0 { tail += " (\(r.contextFiles) more read as context)" }
         if r.suppressed > 0 { tail += "; \(r.suppressed) suppressed" }
         if r.baselined > 0 { tail += "; \(r.baselined) in baseline" }
         // no elapsed time here: the same code gives byte-identical text (`--timings` has the time)
@@ -156,6 +160,7 @@ public enum Renderer {
         }
         struct Summary: Encodable {
             var files: Int
+            var contextFiles: Int
             var bytes: Int
             var findings: Int
             var byCode: [String: Int]
@@ -183,7 +188,7 @@ public enum Renderer {
                       notes: f.notes.map { .init(location: loc($0.location), message: $0.message, thread: $0.thread) },
                       why: f.why, help: f.help, repro: f.repro, reproOutcome: f.reproOutcome)
             },
-            summary: .init(files: r.filesAnalyzed, bytes: r.bytesAnalyzed, findings: r.findings.count,
+            summary: .init(files: r.filesAnalyzed, contextFiles: r.contextFiles, bytes: r.bytesAnalyzed, findings: r.findings.count,
                            byCode: r.countsByCode, suppressed: r.suppressed, baselined: r.baselined, target: r.target,
                            modules: r.modules, warnings: r.warnings, unusedSuppressions: r.unusedSuppressions))
         return encode(doc)
