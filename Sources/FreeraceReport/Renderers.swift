@@ -103,6 +103,9 @@ public enum Renderer {
                 out += "  \(paint("why:", "1")) \(f.why)\n"
                 out += "  \(paint("help:", "1;32")) \(f.help)\n"
                 if let o = f.reproOutcome { out += "  repro: \(o)\n" }
+                if let t = f.reproTraceback {
+                    out += t.split(separator: "\n", omittingEmptySubsequences: false).map { "    | \($0)\n" }.joined()
+                }
                 out += "  id: \(f.id)\n\n"
             }
         }
@@ -157,6 +160,7 @@ public enum Renderer {
             var help: String
             var repro: ReproHint?
             var reproOutcome: String?
+            var reproTraceback: String?
         }
         struct Summary: Encodable {
             var files: Int
@@ -186,7 +190,7 @@ public enum Renderer {
                 .init(id: f.id, code: f.code, name: f.name, severity: f.severity.rawValue, message: f.message,
                       function: f.function, location: loc(f.location),
                       notes: f.notes.map { .init(location: loc($0.location), message: $0.message, thread: $0.thread) },
-                      why: f.why, help: f.help, repro: f.repro, reproOutcome: f.reproOutcome)
+                      why: f.why, help: f.help, repro: f.repro, reproOutcome: f.reproOutcome, reproTraceback: f.reproTraceback)
             },
             summary: .init(files: r.filesAnalyzed, contextFiles: r.contextFiles, bytes: r.bytesAnalyzed, findings: r.findings.count,
                            byCode: r.countsByCode, suppressed: r.suppressed, baselined: r.baselined, target: r.target,
@@ -250,7 +254,11 @@ public enum Renderer {
                 result["relatedLocations"] = related
                 result["codeFlows"] = [["threadFlows": [["locations": flowLocations]]]]
             }
-            if let o = f.reproOutcome { result["properties"] = ["id": f.id, "why": f.why, "help": f.help, "function": f.function, "repro": o] }
+            if let o = f.reproOutcome {
+                var p: [String: Any] = ["id": f.id, "why": f.why, "help": f.help, "function": f.function, "repro": o]
+                if let t = f.reproTraceback { p["reproTraceback"] = t }
+                result["properties"] = p
+            }
             return result
         }
         let doc: [String: Any] = [
