@@ -139,6 +139,25 @@ struct ReproTests {
         #expect(script.contains("not proof of absence"))
     }
 
+    /// The exit statuses the code returns (tested above and below) are the ones `--help` and the
+    /// README promise.
+    @Test(.enabled(if: ReproTests.binary != nil))
+    func exitStatusesAgreeInHelpAndReadme() throws {
+        let bin = try #require(Self.binary).path
+        let help = Self.run([bin, "repro", "--help"], cwd: nil).output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let readme = try String(contentsOf: Self.repoRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        for (status, help_, table) in [
+            (0, "0 the script was written (and built), or it ran and saw no failure", "| 0 | the script was written"),
+            (1, "1 it ran and the race reproduced", "| 1 | it ran and the race reproduced"),
+            (2, "2 usage error", "| 2 | usage error"),
+            (3, "3 the build failed, or the script could not run its stress", "| 3 | the build failed, or the script could not run its stress"),
+            (4, "4 the Python interpreter (--python) was not found", "| 4 | the Python interpreter (`--python`) was not found"),
+        ] {
+            #expect(help.contains(help_), "--help on status \(status): \(help)")
+            #expect(readme.contains(table), "README on status \(status)")
+        }
+    }
+
     // MARK: the FR303 scenario calls what it names
 
     /// Runs a generated script against stand-in Python modules in `stubs` that count the calls
