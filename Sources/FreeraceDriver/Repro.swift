@@ -92,8 +92,10 @@ public struct ReproCommand: Sendable {
             guard let tt = AnalysisTarget(rawValue: t) else { throw UsageError("--target must be free-threaded, gil or auto") }
             opts.target = tt
         }
-        let set = SourceSet(paths: paths)
+        var set = SourceSet(paths: paths)
         if !set.missing.isEmpty { throw UsageError("path not found: \(set.missing.joined(separator: ", "))") }
+        // as `check a.c` does: a named file is analyzed with its project, so its ids are found
+        set.addProjectContext()
         // the interpreter is needed only to build or run; its absence is not a usage error
         var py = python
         if build || run {

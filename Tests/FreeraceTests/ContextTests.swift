@@ -218,6 +218,16 @@ struct ContextTests {
         #expect(!u.stdout.contains("unused suppression"), "\(u)")
     }
 
+    @Test func reproFindsTheIdsThatCheckOfANamedFilePrints() throws {
+        let dir = try CLIScratch("ctx-repro")
+        defer { dir.remove() }
+        try SplitProject.write(into: dir)
+        let id = try #require(jsonIDs(try FreeraceCLI.run(["check", "a.c", "--format", "json"], in: dir.url).json()).first)
+        let r = try FreeraceCLI.run(["repro", id, "a.c", "-o", "s.py"], in: dir.url)
+        #expect(r.status == 0, "\(r)")
+        #expect(try dir.read("s.py").contains("TYPE = \"Box\""))
+    }
+
     // MARK: configuration per file
 
     /// p1: `[tool.freerace] select = ["FR1"]` (its FR301 is not selected); p2: `.freerace.toml`
@@ -260,6 +270,19 @@ struct ContextTests {
         #expect(paths == ["p1/box.c", "p2/box.c", "p3/box.c"], "\(all)")
         let none = try FreeraceCLI.run(["check", "p1", "p2", "p3", "--config", ".freerace.toml"], in: dir.url)
         #expect(none.status == 0, "\(none)")
+    }
+
+    /// A configuration's `exclude` holds in the folders it governs, not only the first path's.
+    @Test func excludeOfANearerConfigurationApplies() throws {
+        let dir = try Self.subprojects("cfg-exclude")
+        defer { dir.remove() }
+        try dir.write("p2/.freerace.toml", "target = \"free-threaded\"\nexclude = [\"box.c\"]\n")
+        let r = try FreeraceCLI.run(["check", "p1", "p2", "p3", "--format", "json"], in: dir.url)
+        #expect(r.status == 0, "\(r)")
+        let summary = jsonSummary(try r.json())
+        let modules = (summary["modules"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String }
+        #expect(modules.sorted() == ["p1/box.c", "p3/box.c"], "p2/box.c is not analyzed: \(r)")
+        #expect(summary["files"] as? Int == 3, "p1/box.c, p2/setup.py, p3/box.c: \(r)")
     }
 
     @Test func invalidNearerConfigurationStopsTheRun() throws {
