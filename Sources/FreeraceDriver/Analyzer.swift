@@ -5,6 +5,17 @@ import FreeracePython
 import FreeraceRules
 import FreeraceSyntax
 
+/// What a configuration decides about how the files it governs are read.
+public struct FileSettings: Sendable {
+    public var target: AnalysisTarget = .auto
+    public var pythonVersion: (major: Int, minor: Int)?
+    public var defines: [String: String] = [:]
+    public var undefines: [String] = []
+    public var includeGenerated = false
+
+    public init() {}
+}
+
 /// Options of one analysis run (from the command line and configuration).
 public struct AnalysisOptions: Sendable {
     public var paths: [String]
@@ -15,8 +26,23 @@ public struct AnalysisOptions: Sendable {
     public var jobs: Int = defaultJobs
     public var exclude: [String] = []
     public var includeGenerated = false
+    /// Files governed by other settings than the ones above (another configuration file is
+    /// nearer to them), by path as spelled in the `SourceSet`.
+    public var fileSettings: [String: FileSettings] = [:]
 
     public init(paths: [String]) { self.paths = paths }
+
+    /// The options that apply to one file.
+    public func forFile(_ path: String) -> AnalysisOptions {
+        guard let s = fileSettings[path] else { return self }
+        var o = self
+        o.target = s.target
+        o.pythonVersion = s.pythonVersion
+        o.defines = s.defines
+        o.undefines = s.undefines
+        o.includeGenerated = s.includeGenerated
+        return o
+    }
 }
 
 /// Everything a run produced before filtering and rendering.
@@ -29,7 +55,10 @@ public struct AnalysisResult: Sendable {
     public var modules: [Report.ModuleStatus]
     /// How many programs (projects) were analyzed.
     public var projectCount: Int
+    /// Files analyzed, context files included.
     public var filesAnalyzed: Int
+    /// Of those, files read only as context (`SourceSet.contextFiles`).
+    public var contextFilesAnalyzed = 0
     public var bytesAnalyzed: Int
     public var suppressions: [String: [Suppression]]
     public var elapsed: Double
@@ -55,8 +84,9 @@ public enum Analyzer {
         // the run never keeps the whole corpus in memory next to its facts.
         @Sendable func load(_ i: Int) -> SourceLoader.Outcome { SourceLoader.load(path: files[i].path, language: files[i].language) }
         var freeThreadedProjects = Set<String>()
-        if options.target == .auto {
+        if files.contains(where: { options.forFile($0.path).target == .auto }) {
             let declares = parallelMap(count: files.count, jobs: options.jobs) { i -> Bool in
+                guard options.forFile(files[i].path).target == .auto else { return false }
                 if case .success(let bytes) = SourceLoader.readBytes(path: files[i].path) { return declaresFreeThreading(bytes) }
                 return false
             }
@@ -96,8 +126,8 @@ public enum Analyzer {
         case .skipped(let w):
             return (nil, w, 0)
         case .source(let src):
-            if !options.includeGenerated, SourceLoader.isGeneratedByCython(src) { return (nil, nil, 0) }
-            var opts = options
+            var opts = options.forFile(src.path)
+            if !opts.includeGenerated, SourceLoader.isGeneratedByCython(src) { return (nil, nil, 0) }
             if freeThreaded { opts.defines["Py_GIL_DISABLED"] = opts.defines["Py_GIL_DISABLED"] ?? "1" }
             return (extract(src, options: opts, macros: macros), nil, src.bytes.count)
         }
@@ -150,13 +180,14 @@ public enum Analyzer {
         // the caller may have walked the paths already (to report missing ones): once is enough
         let set = files ?? SourceSet(paths: options.paths, exclude: options.exclude)
         // the facts are handed to their programs one project at a time and go with them
-        let (pending, roots, sizes, sups, filesAnalyzed, warnings, bytes) = { () -> (Handoff<[FileFacts]>, [String], [Int], [String: [Suppression]], Int, [FileWarning], Int) in
+        let (pending, roots, sizes, sups, filesAnalyzed, contextFiles, warnings, bytes) = { () -> (Handoff<[FileFacts]>, [String], [Int], [String: [Suppression]], Int, Int, [FileWarning], Int) in
             let (facts, warnings, bytes) = Self.facts(options, set: set)
+            let contextFiles = set.contextFiles.isEmpty ? 0 : facts.count(where: { set.contextFiles.contains($0.path) })
             var sups: [String: [Suppression]] = [:]
             for f in facts where !f.suppressions.isEmpty { sups[f.path] = f.suppressions }
             let groups = projects(facts)
             let sizes = groups.map { g in g.files.reduce(0) { $0 + $1.functions.count } }
-            return (Handoff(groups.map(\.files)), groups.map(\.root), sizes, sups, facts.count, warnings, bytes)
+            return (Handoff(groups.map(\.files)), groups.map(\.root), sizes, sups, facts.count, contextFiles, warnings, bytes)
         }()
         let factsDone = Date()
         let peakAfterFacts = peakRSSMegabytes()
@@ -166,7 +197,13 @@ public enum Analyzer {
         let order = sizes.indices.sorted { (sizes[$0], $0) < (sizes[$1], $1) }
         let perProject = parallelMap(count: order.count, jobs: options.jobs) { k -> (Int, [Report.ModuleStatus], [Finding]) in
             let i = order[k]
-            let program = Program(files: pending.take(i), target: options.target)
+            var program = Program(files: pending.take(i), target: options.target)
+            if !options.fileSettings.isEmpty {
+                for f in program.files {
+                    let t = options.forFile(f.path).target
+                    if t != options.target { program.fileTargets[f.path] = t }
+                }
+            }
             let ctx = RuleContext(program: program)
             var all: [Finding] = []
             for r in rules { all.append(contentsOf: r.check(ctx)) }
@@ -185,6 +222,7 @@ public enum Analyzer {
                               filesAnalyzed: filesAnalyzed, bytesAnalyzed: bytes, suppressions: sups,
                               elapsed: Date().timeIntervalSince(start))
         result.peakAfterFactsMB = peakAfterFacts
+        result.contextFilesAnalyzed = contextFiles
         result.phaseSeconds = (factsDone.timeIntervalSince(start), Date().timeIntervalSince(factsDone))
         return result
     }

@@ -89,25 +89,20 @@ public struct CheckCommand: Sendable {
         }
     }
 
-    /// Runs the check; returns the exit status (0 clean, 1 findings). Throws `UsageError` for status 2.
-    public func run(stdout: (String) throws -> Void = Console.out) throws -> Int32 {
-        guard !paths.isEmpty else { throw UsageError("no paths given: freerace check PATH...") }
-        let cfg: Config
-        do {
-            cfg = try config.map { try Config.load(path: $0) } ?? Config.discover(for: paths)
-        } catch let e as Config.Error {
-            throw UsageError(e.description)
-        }
+    /// What one configuration file decides for the files it governs, with the command line
+    /// merged in (the command line wins).
+    struct Governance {
+        var settings: FileSettings
+        var filter: FindingFilter
+    }
+
+    /// The governance of a configuration; `baselines` caches the ids of each baseline file read.
+    func govern(_ cfg: Config, baselines: inout [String: Set<String>]) throws -> Governance {
+        // a value from a configuration file is named with its file
+        func origin(_ fromConfig: Bool) -> String { fromConfig ? "\(cfg.source ?? "configuration"): " : "" }
         let targetName = target ?? cfg.target ?? "auto"
         guard let t = AnalysisTarget(rawValue: targetName) else {
-            throw UsageError("--target must be one of free-threaded, gil, auto (got `\(targetName)`)")
-        }
-        let formatName = format ?? "text"
-        guard let fmt = OutputFormat(rawValue: formatName) else {
-            throw UsageError("--format must be one of text, json, sarif, github (got `\(formatName)`)")
-        }
-        if !select.isEmpty, Self.codes(select).isEmpty {
-            throw UsageError("--select needs at least one rule code or name (or ALL)")
+            throw UsageError("\(origin(target == nil))--target must be one of free-threaded, gil, auto (got `\(targetName)`)")
         }
         let selectCodes = Self.codes(select.isEmpty ? (cfg.select ?? []) : select)
         // The command line wins: a configuration `ignore` entry gives way to a command-line
@@ -118,36 +113,96 @@ public struct CheckCommand: Sendable {
             !cliSelect.contains { $0 != "ALL" && $0.hasPrefix(p.uppercased()) }
         }
         let ignoreCodes = Self.codes(ignore) + cfgIgnore
-        for c in selectCodes + ignoreCodes where c.uppercased() != "ALL" {
+        for (c, fromConfig) in selectCodes.map({ ($0, select.isEmpty) }) + Self.codes(ignore).map({ ($0, false) })
+            + cfgIgnore.map({ ($0, true) }) where c.uppercased() != "ALL" {
             guard RuleRegistry.all.contains(where: { $0.code.hasPrefix(c.uppercased()) }) else {
-                throw UsageError("unknown rule code `\(c)` (see `freerace rules`)")
+                throw UsageError("\(origin(fromConfig))unknown rule code `\(c)` (see `freerace rules`)")
             }
         }
-        var opts = AnalysisOptions(paths: paths)
-        opts.target = t
-        if let p = python ?? cfg.python { opts.pythonVersion = try Self.parsePython(p) }
-        opts.defines = try Self.parseDefines((cfg.define ?? []) + defines)
-        opts.undefines = (cfg.undefine ?? []) + undefines
-        if let bad = opts.undefines.first(where: { !Self.isMacroName($0) }) {
+        var s = FileSettings()
+        s.target = t
+        if let p = python ?? cfg.python { s.pythonVersion = try Self.parsePython(p) }
+        s.defines = try Self.parseDefines((cfg.define ?? []) + defines)
+        s.undefines = (cfg.undefine ?? []) + undefines
+        if let bad = s.undefines.first(where: { !Self.isMacroName($0) }) {
             throw UsageError("-U expects a macro NAME (a C identifier), got `\(bad)`")
         }
-        for d in opts.undefines { opts.defines[d] = nil }
-        if let j = jobs ?? cfg.jobs {
+        for d in s.undefines { s.defines[d] = nil }
+        s.includeGenerated = cfg.includeGenerated ?? false
+        var baselineIDs = Set<String>()
+        if let path = baseline ?? cfg.baseline {
+            if let ids = baselines[path] {
+                baselineIDs = ids
+            } else {
+                // a baseline that does not exist yet is fine when this run writes it
+                baselineIDs = Set(try Self.readBaseline(path, mayBeAbsent: writeBaseline != nil).map(\.id))
+                baselines[path] = baselineIDs
+            }
+        }
+        return Governance(settings: s, filter: FindingFilter(select: selectCodes, ignore: ignoreCodes, baselineIDs: baselineIDs))
+    }
+
+    /// Runs the check; returns the exit status (0 clean, 1 findings). Throws `UsageError` for status 2.
+    ///
+    /// Each file is governed by its nearest configuration file (`ConfigResolver`), or by
+    /// `--config` for all. Files named one by one are analyzed with the rest of their project as
+    /// context, and only findings that involve them are reported (`CheckedScope`).
+    public func run(stdout: (String) throws -> Void = Console.out) throws -> Int32 {
+        guard !paths.isEmpty else { throw UsageError("no paths given: freerace check PATH...") }
+        let formatName = format ?? "text"
+        guard let fmt = OutputFormat(rawValue: formatName) else {
+            throw UsageError("--format must be one of text, json, sarif, github (got `\(formatName)`)")
+        }
+        if !select.isEmpty, Self.codes(select).isEmpty {
+            throw UsageError("--select needs at least one rule code or name (or ALL)")
+        }
+        let resolver: ConfigResolver
+        do {
+            resolver = try config.map { ConfigResolver(fixed: try Config.load(path: $0)) } ?? ConfigResolver()
+        } catch let e as Config.Error {
+            throw UsageError(e.description)
+        }
+        func stopOnConfigError() throws {
+            if let e = resolver.error { throw UsageError(e.description) }
+        }
+        // the first path's configuration is the default, and the one that sets `jobs`
+        let firstIndex = resolver.index(ofPath: paths[0])
+        try stopOnConfigError()
+        var baselines: [String: Set<String>] = [:]
+        var governance: [Int: Governance] = [firstIndex: try govern(resolver.configs[firstIndex], baselines: &baselines)]
+        var opts = AnalysisOptions(paths: paths)
+        if let j = jobs ?? resolver.configs[firstIndex].jobs {
             guard j > 0 else { throw UsageError("--jobs must be positive") }
             opts.jobs = j
         }
-        opts.exclude = exclude + (cfg.exclude ?? [])
-        opts.includeGenerated = cfg.includeGenerated ?? false
-        let set = SourceSet(paths: paths, exclude: opts.exclude)
+        let excludeFor = { (dir: String) -> [String] in
+            let i = resolver.index(ofFolder: dir)  // may discover a configuration: before reading `configs`
+            return resolver.configs[i].exclude ?? []
+        }
+        var set = SourceSet(paths: paths, exclude: exclude, excludeFor: excludeFor)
+        try stopOnConfigError()
         if !set.missing.isEmpty {
             throw UsageError("path not found: \(set.missing.joined(separator: ", "))")
         }
-        let baselinePath = baseline ?? cfg.baseline
-        // a baseline that does not exist yet is fine when this run writes it
-        let baselineEntries = try baselinePath.map { try Self.readBaseline($0, mayBeAbsent: writeBaseline != nil) } ?? []
+        set.addProjectContext(exclude: exclude, excludeFor: excludeFor)
+        try stopOnConfigError()
+        var configOfFile: [String: Int] = [:]
+        for f in set.files {
+            let i = resolver.index(ofFile: f.path)
+            configOfFile[f.path] = i
+            if governance[i] == nil { governance[i] = try govern(resolver.configs[i], baselines: &baselines) }
+        }
+        try stopOnConfigError()
+        let defaults = governance[firstIndex]!.settings
+        opts.target = defaults.target
+        opts.pythonVersion = defaults.pythonVersion
+        opts.defines = defaults.defines
+        opts.undefines = defaults.undefines
+        opts.includeGenerated = defaults.includeGenerated
+        opts.exclude = exclude
+        for (path, i) in configOfFile where i != firstIndex { opts.fileSettings[path] = governance[i]!.settings }
         // the entries already in the file a run updates: kept, whatever this run finds
         let previousEntries = try writeBaseline.map { try Self.readBaseline($0, mayBeAbsent: true, forWriting: true) } ?? []
-        let baselineIDs = Set(baselineEntries.map(\.id))
 
         let result = Analyzer.run(opts, files: set)
         if timings {
@@ -157,19 +212,42 @@ public struct CheckCommand: Sendable {
                               result.phaseSeconds.rules, result.projectCount, result.elapsed, peakRSSMegabytes())
             Console.err(line)
         }
-        let filter = FindingFilter(select: selectCodes, ignore: ignoreCodes, baselineIDs: baselineIDs)
-        let outcome = filter.apply(result.findings, suppressions: result.suppressions)
+        // Findings that involve a checked file, filtered by the configuration of the file they are
+        // located in, exactly as a check of the whole project filters them.
+        let scope = CheckedScope(context: set.contextFiles)
+        var findingsOf: [Int: [Finding]] = [:]
+        for f in result.findings where scope.involves(f) {
+            findingsOf[configOfFile[f.location.path] ?? firstIndex, default: []].append(f)
+        }
+        var suppressionsOf: [Int: [String: [Suppression]]] = [:]
+        for (path, s) in result.suppressions { suppressionsOf[configOfFile[path] ?? firstIndex, default: [:]][path] = s }
+        var kept: [Finding] = []
+        var baselinedFindings: [Finding] = []
+        var suppressed = 0
+        var unused: [(String, Suppression)] = []
+        for i in Set(findingsOf.keys).union(suppressionsOf.keys).sorted() {
+            let outcome = governance[i]!.filter.apply(findingsOf[i] ?? [], suppressions: suppressionsOf[i] ?? [:])
+            kept += outcome.kept
+            baselinedFindings += outcome.baselinedFindings
+            suppressed += outcome.suppressed
+            unused += outcome.unusedSuppressions.filter { scope.isChecked($0.0) }
+        }
+        unused.sort { ($0.0, $0.1.line) < ($1.0, $1.1.line) }
         if let w = writeBaseline {
             // the current findings (those the baseline hid included) plus what the file held
-            let current = (outcome.kept + outcome.baselinedFindings).map(Baseline.Entry.init)
+            let current = (kept + baselinedFindings).map(Baseline.Entry.init)
             try OutputFile.write(Baseline.encode(previousEntries + current), to: w)
         }
-        let report = Report(
-            findings: outcome.kept, filesAnalyzed: result.filesAnalyzed, bytesAnalyzed: result.bytesAnalyzed,
-            elapsedSeconds: result.elapsed, warnings: result.warnings, modules: result.modules,
-            target: t.rawValue, suppressed: outcome.suppressed, baselined: outcome.baselined,
-            unusedSuppressions: reportUnusedSuppressions
-                ? outcome.unusedSuppressions.map { "\($0.0):\($0.1.line)" } : [])
+        let targets = Set(governance.values.map(\.settings.target))
+        var report = Report(
+            findings: Analyzer.sortFindings(kept.map(scope.relocated)),
+            filesAnalyzed: result.filesAnalyzed - result.contextFilesAnalyzed, bytesAnalyzed: result.bytesAnalyzed,
+            elapsedSeconds: result.elapsed, warnings: result.warnings.filter { scope.isChecked($0.path) },
+            modules: result.modules.filter { scope.isChecked($0.file) },
+            target: targets.count == 1 ? targets.first!.rawValue : "mixed", suppressed: suppressed,
+            baselined: baselinedFindings.count,
+            unusedSuppressions: reportUnusedSuppressions ? unused.map { "\($0.0):\($0.1.line)" } : [])
+        report.contextFiles = result.contextFilesAnalyzed
         var cache: [String: [Substring]] = [:]
         let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, color: color && (output == nil || output == "-"),
                                    statistics: statistics, quiet: quiet) { path, line in
@@ -186,7 +264,7 @@ public struct CheckCommand: Sendable {
             try stdout(text)
         }
         // writing a baseline records the findings: that run succeeded
-        return outcome.kept.isEmpty || exitZero || writeBaseline != nil ? 0 : 1
+        return kept.isEmpty || exitZero || writeBaseline != nil ? 0 : 1
     }
 }
 

@@ -3,6 +3,7 @@ import FreeraceSyntax
 import TOMLKit
 
 /// Settings from `pyproject.toml` (`[tool.freerace]`) or `.freerace.toml`. The command line wins.
+/// Which file governs which source is `ConfigResolver`'s business.
 public struct Config: Sendable, Equatable {
     public var select: [String]?
     public var ignore: [String]?
@@ -24,23 +25,6 @@ public struct Config: Sendable, Equatable {
 
     public struct Error: Swift.Error, CustomStringConvertible {
         public var description: String
-    }
-
-    /// Finds the configuration for `paths`: `.freerace.toml` or a `pyproject.toml` with a
-    /// `[tool.freerace]` table in the first path's directory or its parents.
-    public static func discover(for paths: [String]) throws -> Config {
-        let start = FileSystem.absolute(paths.first ?? ".")
-        var dir = FileSystem.isDirectory(start) ? start : FileSystem.parent(start)
-        for _ in 0..<64 {
-            let dot = FileSystem.join(dir, ".freerace.toml")
-            if FileSystem.exists(dot) { return try load(path: dot) }
-            let py = FileSystem.join(dir, "pyproject.toml")
-            if FileSystem.exists(py), let c = try loadPyproject(path: py) { return c }
-            let parent = FileSystem.parent(dir)
-            if parent == dir { break }
-            dir = parent
-        }
-        return Config()
     }
 
     /// Loads an explicit file: `.freerace.toml` (top-level keys) or `pyproject.toml` (`[tool.freerace]`).
@@ -113,5 +97,74 @@ public struct Config: Sendable, Equatable {
             c.includeGenerated = b
         }
         return c
+    }
+}
+
+/// Which configuration governs each file: the nearest `.freerace.toml`, or `pyproject.toml` with a
+/// `[tool.freerace]` table, in the file's folder or above it. The first one found wins whole, as
+/// in ruff (nothing is merged from configurations further up); a `pyproject.toml` without the
+/// table does not count. `--config FILE` governs every file instead.
+public final class ConfigResolver {
+    /// The configurations found, in the order found; index 0 is the empty one (none above).
+    public private(set) var configs: [Config] = [Config()]
+    private var indexOfFolder: [String: Int] = [:]
+    private let fixed: Bool
+    /// The first configuration file that could not be read or is invalid: the run stops on it.
+    public private(set) var error: Config.Error?
+
+    /// Discovers configurations next to the files.
+    public init() { fixed = false }
+
+    /// One configuration for every file (`--config`).
+    public init(fixed c: Config) {
+        configs = [c]
+        fixed = true
+    }
+
+    /// The configuration that governs the entries of a folder (any spelling).
+    public func index(ofFolder dir: String) -> Int {
+        fixed ? 0 : lookup(FileSystem.absolute(dir))
+    }
+
+    /// The configuration that governs a file (any spelling).
+    public func index(ofFile path: String) -> Int {
+        fixed ? 0 : lookup(FileSystem.parent(FileSystem.absolute(path)))
+    }
+
+    /// A path named on the command line: a folder is governed by its own configuration, a file
+    /// by its folder's.
+    public func index(ofPath path: String) -> Int {
+        FileSystem.isDirectory(path) ? index(ofFolder: path) : index(ofFile: path)
+    }
+
+    private func lookup(_ dir: String) -> Int {
+        if let i = indexOfFolder[dir] { return i }
+        let i: Int
+        if let found = load(in: dir) {
+            i = found
+        } else {
+            let up = FileSystem.parent(dir)
+            i = up == dir ? 0 : lookup(up)
+        }
+        indexOfFolder[dir] = i
+        return i
+    }
+
+    /// The configuration file in `dir` itself, if any (added to `configs`).
+    private func load(in dir: String) -> Int? {
+        do {
+            let dot = FileSystem.join(dir, ".freerace.toml")
+            if FileSystem.exists(dot) { return add(try Config.load(path: dot)) }
+            let py = FileSystem.join(dir, "pyproject.toml")
+            if FileSystem.exists(py), let c = try Config.loadPyproject(path: py) { return add(c) }
+        } catch let e as Config.Error {
+            if error == nil { error = e }
+        } catch {}
+        return nil
+    }
+
+    private func add(_ c: Config) -> Int {
+        configs.append(c)
+        return configs.count - 1
     }
 }

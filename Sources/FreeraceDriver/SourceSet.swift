@@ -9,12 +9,19 @@ public struct SourceSet: Sendable {
     public var warnings: [FileWarning] = []
     /// Paths the user named that do not exist (a usage error).
     public var missing: [String] = []
+    /// Files read only as the context of a named file (see `addProjectContext`): the rest of its
+    /// project. Their own findings are not reported. Paths as spelled in `files`.
+    public var contextFiles: Set<String> = []
+    /// The files named one by one on the command line (not found by walking a folder), as spelled.
+    public private(set) var namedFiles: [String] = []
 
     static let skippedDirectories: Set<String> = [
         "build", "dist", "node_modules", "__pycache__", "site-packages", "venv", "env", "_build", "CMakeFiles",
     ]
 
-    public init(paths: [String], exclude: [String] = []) {
+    /// `excludeFor(folder)` adds the patterns that govern the entries of one folder (those of the
+    /// configuration nearest to it); it is asked once per folder walked.
+    public init(paths: [String], exclude: [String] = [], excludeFor: (String) -> [String] = { _ in [] }) {
         var seen = Set<String>()
         for raw in paths {
             let path = raw.count > 1 && raw.hasSuffix("/") ? String(raw.dropLast()) : raw
@@ -23,9 +30,12 @@ public struct SourceSet: Sendable {
                 continue
             }
             if st.kind == .directory {
-                walk(path, seen: &seen, exclude: exclude)
+                walk(path, seen: &seen, exclude: exclude, excludeFor: excludeFor)
             } else if let lang = Language.of(path: path) {
-                if seen.insert(Self.identity(path)).inserted { files.append((path, lang)) }
+                if seen.insert(Self.identity(path)).inserted {
+                    files.append((path, lang))
+                    namedFiles.append(path)
+                }
             } else {
                 warnings.append(FileWarning(path: path, message: "not a C, C++, Cython or Python file; skipped"))
             }
@@ -43,24 +53,50 @@ public struct SourceSet: Sendable {
         FileSystem.absolute(path)
     }
 
+    /// Adds the context of each named file that belongs to a project (`ProjectRoots`): every other
+    /// file of that project, found as a walk of the project's folder would find them (the same
+    /// skipped folders and exclusions), spelled from the current folder (`../b.c`, `src/b.c`).
+    /// `freerace check a.c` then sees the headers `a.c` includes and the files that hold its
+    /// entry points and types, as `freerace check .` would. Files under no project get none.
+    public mutating func addProjectContext(exclude: [String] = [], excludeFor: (String) -> [String] = { _ in [] }) {
+        var finder = ProjectRoots()
+        var roots: [String] = []
+        for f in namedFiles {
+            let r = finder.root(ofFile: f)
+            if !r.isEmpty, !roots.contains(r) { roots.append(r) }
+        }
+        guard !roots.isEmpty else { return }
+        var seen = Set(files.map { Self.identity($0.path) })
+        let before = files.count
+        let cwd = FileSystem.absolute(".")
+        for r in roots {
+            walk(FileSystem.relative(r, from: cwd), seen: &seen, exclude: exclude, excludeFor: excludeFor, quiet: true)
+        }
+        for f in files[before...] { contextFiles.insert(f.path) }
+        files.sort { $0.path < $1.path }
+    }
+
     /// Names are bytes: a file or folder whose name is not UTF-8 is walked and analyzed like any
-    /// other (see `PathText`).
-    private mutating func walk(_ root: String, seen: inout Set<String>, exclude: [String]) {
+    /// other (see `PathText`). `quiet`: a context walk, whose unreadable folders and broken links
+    /// concern files nobody named.
+    private mutating func walk(_ root: String, seen: inout Set<String>, exclude: [String],
+                               excludeFor: (String) -> [String], quiet: Bool = false) {
         var stack = [root]
         while let dir = stack.popLast() {
             guard let names = FileSystem.list(dir) else {
-                warnings.append(FileWarning(path: dir, message: "cannot read directory"))
+                if !quiet { warnings.append(FileWarning(path: dir, message: "cannot read directory")) }
                 continue
             }
+            let patterns = exclude + excludeFor(dir)
             for name in names.sorted() {
                 if name.hasPrefix(".") { continue }
                 let full = dir == "." ? name : dir + "/" + name
-                if exclude.contains(where: { Self.matches(full, pattern: $0) }) { continue }
+                if patterns.contains(where: { Self.matches(full, pattern: $0) }) { continue }
                 guard var st = FileSystem.status(full, followLinks: false) else { continue }
                 if st.kind == .symlink {
                     // a link to a source file is read; a link to a directory is not followed (cycles)
                     guard let target = FileSystem.status(full) else {
-                        if Language.of(path: name) != nil {
+                        if !quiet, Language.of(path: name) != nil {
                             warnings.append(FileWarning(path: full, message: "broken symbolic link; skipped"))
                         }
                         continue

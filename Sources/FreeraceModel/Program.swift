@@ -99,6 +99,8 @@ public struct Program: Sendable {
     /// Include closure of each file (computed once).
     public var closures: [String: Set<String>] = [:]
     public let target: AnalysisTarget
+    /// Files read for another target than `target` (a nearer configuration file sets it).
+    public var fileTargets: [String: AnalysisTarget] = [:]
 
     public init(files: [FileFacts], target: AnalysisTarget) {
         self.files = files
@@ -473,7 +475,7 @@ public struct Program: Sendable {
 
     /// Whether free-threading rules apply to code in `file`, and why.
     public func freeThreading(file: String) -> (applies: Bool, reason: String) {
-        switch target {
+        switch fileTargets[file] ?? target {
         case .freeThreaded: return (true, "--target free-threaded")
         case .gil: return (false, "--target gil")
         case .auto:

@@ -27,6 +27,9 @@ public struct Report: Sendable {
     public var suppressed: Int
     public var baselined: Int
     public var unusedSuppressions: [String]
+    /// Files read only as the context of the files checked (`check a.c` reads a.c's project);
+    /// `filesAnalyzed` does not count them.
+    public var contextFiles = 0
 
     public init(findings: [Finding], filesAnalyzed: Int, bytesAnalyzed: Int, elapsedSeconds: Double,
                 warnings: [FileWarning], modules: [ModuleStatus], target: String, suppressed: Int, baselined: Int,
@@ -100,6 +103,9 @@ public enum Renderer {
                 out += "  \(paint("why:", "1")) \(f.why)\n"
                 out += "  \(paint("help:", "1;32")) \(f.help)\n"
                 if let o = f.reproOutcome { out += "  repro: \(o)\n" }
+                if let t = f.reproTraceback {
+                    out += t.split(separator: "\n", omittingEmptySubsequences: false).map { "    | \($0)\n" }.joined()
+                }
                 out += "  id: \(f.id)\n\n"
             }
         }
@@ -120,6 +126,7 @@ public enum Renderer {
             tail += " (" + r.countsByCode.sorted(by: { $0.key < $1.key }).map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
         }
         tail += " in \(r.filesAnalyzed) file\(r.filesAnalyzed == 1 ? "" : "s")"
+        if r.contextFiles > 0 { tail += " (\(r.contextFiles) more read as context)" }
         if r.suppressed > 0 { tail += "; \(r.suppressed) suppressed" }
         if r.baselined > 0 { tail += "; \(r.baselined) in baseline" }
         // no elapsed time here: the same code gives byte-identical text (`--timings` has the time)
@@ -153,9 +160,11 @@ public enum Renderer {
             var help: String
             var repro: ReproHint?
             var reproOutcome: String?
+            var reproTraceback: String?
         }
         struct Summary: Encodable {
             var files: Int
+            var contextFiles: Int
             var bytes: Int
             var findings: Int
             var byCode: [String: Int]
@@ -181,9 +190,9 @@ public enum Renderer {
                 .init(id: f.id, code: f.code, name: f.name, severity: f.severity.rawValue, message: f.message,
                       function: f.function, location: loc(f.location),
                       notes: f.notes.map { .init(location: loc($0.location), message: $0.message, thread: $0.thread) },
-                      why: f.why, help: f.help, repro: f.repro, reproOutcome: f.reproOutcome)
+                      why: f.why, help: f.help, repro: f.repro, reproOutcome: f.reproOutcome, reproTraceback: f.reproTraceback)
             },
-            summary: .init(files: r.filesAnalyzed, bytes: r.bytesAnalyzed, findings: r.findings.count,
+            summary: .init(files: r.filesAnalyzed, contextFiles: r.contextFiles, bytes: r.bytesAnalyzed, findings: r.findings.count,
                            byCode: r.countsByCode, suppressed: r.suppressed, baselined: r.baselined, target: r.target,
                            modules: r.modules, warnings: r.warnings, unusedSuppressions: r.unusedSuppressions))
         return encode(doc)
@@ -245,7 +254,11 @@ public enum Renderer {
                 result["relatedLocations"] = related
                 result["codeFlows"] = [["threadFlows": [["locations": flowLocations]]]]
             }
-            if let o = f.reproOutcome { result["properties"] = ["id": f.id, "why": f.why, "help": f.help, "function": f.function, "repro": o] }
+            if let o = f.reproOutcome {
+                var p: [String: Any] = ["id": f.id, "why": f.why, "help": f.help, "function": f.function, "repro": o]
+                if let t = f.reproTraceback { p["reproTraceback"] = t }
+                result["properties"] = p
+            }
             return result
         }
         let doc: [String: Any] = [

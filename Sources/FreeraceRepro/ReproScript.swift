@@ -70,8 +70,9 @@ public enum ReproScript {
             while others call the reading side (\(target.readers.joined(separator: ", "))) on shared state.
             Run pinned to one CPU so the scheduler preempts at the worst moment:
                 taskset -c 0 python3 this_script.py
-            Exit status: 0 no failure seen, 3 an exception showed corrupted state; a crash (SIGSEGV,
-            SIGABRT) is the race itself. No failure in a bounded run is not proof of absence.
+            Exit status: 0 no failure seen, 3 an exception showed corrupted state, 4 the module, type
+            or methods could not be set up; a crash (SIGSEGV, SIGABRT) is the race itself. No failure
+            in a bounded run is not proof of absence.
             \"\"\"
             """
         return header + "\n" + body(target: target, seconds: seconds)
@@ -86,6 +87,7 @@ public enum ReproScript {
         import sys
         import threading
         import time
+        import traceback
 
         faulthandler.enable()
         sys.setswitchinterval(1e-6)          # switch threads as often as possible
@@ -147,16 +149,35 @@ public enum ReproScript {
         }
 
 
-        def operation(obj, name):
-            \"\"\"A callable performing `name` on `obj` with arguments it accepts.\"\"\"
+        instances = {}
+
+
+        def shared_instance(cls):
+            \"\"\"One instance of each type, shared by every thread.\"\"\"
+            if cls not in instances:
+                instances[cls] = construct(cls)
+            return instances[cls]
+
+
+        def operation(module, obj, name):
+            \"\"\"A callable performing `name` on `obj` with arguments it accepts. `Type.name` is
+            called on the shared instance of `Type`; a name `obj` lacks, on the module (a module
+            function).\"\"\"
             if name.startswith("call:"):
                 code = compile(name[5:], "<freerace>", "eval")
-                return lambda: eval(code, {"sys": sys, "module": obj})
+                return lambda: eval(code, {"sys": sys, "module": module})
+            name = name.rstrip("()")
+            if "." in name:
+                owner, _, name = name.rpartition(".")
+                cls = getattr(module, owner.split(".")[-1], None)
+                if isinstance(cls, type):
+                    obj = shared_instance(cls)
             if name in OPERATORS:
                 op = OPERATORS[name]
                 return lambda: op(obj)
-            name = name.rstrip("()").split(".")[-1]
             fn = getattr(obj, name, None)
+            if fn is None and obj is not module:
+                fn = getattr(module, name, None)
             if fn is None or not callable(fn):
                 return None
             make_args = probe(fn, ARGUMENTS)
@@ -171,11 +192,14 @@ public enum ReproScript {
                     return cls(*args)
                 except Exception:
                     continue
-            raise SystemExit("freerace repro: cannot construct %s.%s" % (MODULE, cls.__name__))
+            print("freerace repro: cannot construct %s.%s with any probe arguments" % (MODULE, cls.__name__))
+            sys.exit(\(exitSetup))
 
 
         def worker(ops, iterations):
             ops = [o for o in ops if o is not None]
+            if not ops:
+                return
             while not stop.is_set():
                 for _ in range(iterations):
                     op = random.choice(ops)
@@ -213,10 +237,16 @@ public enum ReproScript {
                 print("freerace repro: cannot import %r: %s (build the extension first)" % (MODULE, exc))
                 sys.exit(\(exitSetup))
             holder = module
-            if TYPE is not None and hasattr(module, TYPE):
-                holder = construct(getattr(module, TYPE))
-            mutate = [operation(holder, m) for m in MUTATORS]
-            read = [operation(holder, r) for r in READERS]
+            if TYPE is not None:
+                if not isinstance(getattr(module, TYPE, None), type):
+                    print("freerace repro: %s has no type %r (pass --type NAME)" % (MODULE, TYPE))
+                    sys.exit(\(exitSetup))
+                holder = shared_instance(getattr(module, TYPE))
+            mutate = [operation(module, holder, m) for m in MUTATORS]
+            read = [operation(module, holder, r) for r in READERS]
+            if not [o for o in mutate + read if o is not None]:
+                print("freerace repro: none of %s can be called on %s" % (MUTATORS + READERS, TYPE or MODULE))
+                sys.exit(\(exitSetup))
             threads = []
         \(threadLayout(target.scenario, exitSetup: exitSetup))
             start = time.monotonic()
@@ -230,6 +260,7 @@ public enum ReproScript {
             elapsed = time.monotonic() - start
             if failures:
                 exc = failures[0]
+                traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stdout)
                 print("exception: %s: %s" % (type(exc).__name__, exc))
                 sys.exit(\(exitException))
             print("no failure in %.0f s (not proof of absence)" % elapsed)

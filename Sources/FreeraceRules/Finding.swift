@@ -84,6 +84,8 @@ public struct Finding: Sendable, Codable, Hashable {
     public var repro: ReproHint?
     /// Result of `freerace repro --run`, when one was recorded.
     public var reproOutcome: String?
+    /// What that run printed when the race reproduced (faulthandler's traceback of a crash).
+    public var reproTraceback: String?
 
     public init(code: String, name: String, severity: Severity = .warning, message: String, function: String,
                 location: Location, notes: [Note], why: String, help: String, key: String, repro: ReproHint? = nil) {

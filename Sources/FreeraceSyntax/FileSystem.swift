@@ -268,6 +268,20 @@ public enum FileSystem {
         return joined.isEmpty ? "." : joined
     }
 
+    /// An absolute, normalized `path` spelled from the absolute, normalized folder `base`
+    /// (lexically): `/p/a` from `/p` is `a`, `/p` from `/p/q/r` is `../..`, the same folder is `.`.
+    /// When the two share nothing but `/`, the absolute path is returned as it is.
+    public static func relative(_ path: String, from base: String) -> String {
+        let p = path.split(separator: "/")
+        let b = base.split(separator: "/")
+        var common = 0
+        while common < p.count, common < b.count, p[common] == b[common] { common += 1 }
+        if common == 0 { return path }
+        let up = Array(repeating: "..", count: b.count - common)
+        let parts = up + p[common...].map(String.init)
+        return parts.isEmpty ? "." : parts.joined(separator: "/")
+    }
+
     /// The folder a path is in (lexically): `a/b` → `a`, `b` → `.`, `/b` → `/`.
     public static func parent(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -71,10 +71,20 @@ struct Check: ParsableCommand {
 struct Repro: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "repro",
-        abstract: "Write (and optionally build and run) a threaded stress test that tries to confirm a finding.")
+        abstract: "Write (and optionally build and run) a threaded stress test that tries to confirm a finding.",
+        discussion: """
+            --build copies the project to a throwaway folder and builds it there, in a venv: your \
+            tree is only read. With --run the build is removed afterwards; without, it is kept and \
+            the command to run the script with it is printed.
+
+            Exit statuses: 0 the script was written (and built), or it ran and saw no failure; \
+            1 it ran and the race reproduced (a crash, or an exception showing corrupted state); \
+            2 usage error; 3 the build failed, or the script could not run its stress (module, \
+            type or methods not found); 4 the Python interpreter (--python) was not found.
+            """)
     @Argument(help: "The finding id (from the report), or a unique prefix.") var id: String
     @Argument(help: "Files or directories to re-analyze (default: .).") var paths: [String] = ["."]
-    @Flag(help: "Build the extension into a throwaway venv first.") var build = false
+    @Flag(help: "Build a throwaway copy of the project into a throwaway venv first.") var build = false
     @Flag(name: .customLong("run"), help: "Run the script and record the outcome in the finding.") var runScript = false
     @Option(help: "How long to stress, in seconds.") var seconds: Int = 30
     @Option(help: "Python interpreter to build and run with.") var python: String = "python3"

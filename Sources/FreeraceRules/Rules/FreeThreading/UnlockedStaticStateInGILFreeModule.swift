@@ -93,14 +93,32 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
             // a release (Py_CLEAR, Py_XSETREF, a decref) of a value another thread may be using.
             // (a release at module teardown, which runs alone, does not count)
             guard roots.contains(where: { ctx.concurrentlyReleasedOrigins.contains(.global($0)) }) else { return nil }
+            // what the stress test races the writer against: the entry points that read, release
+            // or replace the same state elsewhere (a reset against a lazy init, and back)
+            let allWrites: [Write] = order.flatMap { groups[$0] ?? [] }
+            var others: [EntryPoint] = []
+            for r in roots {
+                others += (readers[r] ?? []).map { $0.0 }
+                others += allWrites.filter { $0.root == r }.map(\.entry)
+            }
+            others = others.filter { $0.function != w.entry.function }
             return report(ctx, root: w.root, allRoots: roots, writes: writes.map { ($0.entry, $0.effect) },
-                          first: (w.entry, w.effect), readers: readers[w.root] ?? [])
+                          first: (w.entry, w.effect), readers: readers[w.root] ?? [], partners: others)
         }
+    }
+
+    /// How the stress test calls an entry point: its Python name, qualified with its type
+    /// (`Registry.reset_json`) when it belongs to another type than `owner`; nil when Python
+    /// cannot call it by name (a callback, a thread body).
+    static func spelling(_ e: EntryPoint, owner: String?) -> String? {
+        guard let name = e.pythonSpelling, [.method, .moduleMethod, .getter, .setter, .slot].contains(e.kind) else { return nil }
+        if let t = e.pyType, t != owner { return "\(t).\(name)" }
+        return name
     }
 
 
     func report(_ ctx: RuleContext, root: String, allRoots: [String], writes: [(EntryPoint, Effect)],
-                first: (EntryPoint, Effect), readers: [(EntryPoint, Effect)]) -> Finding {
+                first: (EntryPoint, Effect), readers: [(EntryPoint, Effect)], partners: [EntryPoint]) -> Finding {
         let program = ctx.program
         let (entry, fx) = first
         let step = fx.chain.last!
@@ -145,8 +163,17 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         let help = "initialize `\(display)` once in the module's Py_mod_exec slot (preferably in module state), or guard the check-and-set with a PyMutex (or run it once with pthread_once / call_once), or publish it with a C11 atomic compare-exchange and keep the winner"
         return finding(message: message, function: fn.name, location: ctx.location(step), notes: notes, why: why, help: help,
                        key: "\(root)|\(fn.name)",
-                       repro: ReproHint(module: ctx.moduleName(step.function), typeName: nil,
-                                        mutators: [entry.pythonSpelling ?? fn.name], readers: [], scenario: .lazyStaticInit))
+                       repro: reproHint(ctx, entry: entry, step: step, fn: fn, partners: partners))
+    }
+
+    /// The stress test: the type that owns the writing method is instantiated (a module function
+    /// is called on the module), and threads race through the writer and its partners.
+    func reproHint(_ ctx: RuleContext, entry: EntryPoint, step: Step, fn: FunctionFacts, partners: [EntryPoint]) -> ReproHint {
+        let owner = entry.kind == .moduleMethod ? nil : entry.pyType
+        let writer = Self.spelling(entry, owner: owner) ?? entry.pythonSpelling ?? fn.name
+        let others = uniqued(partners.compactMap { Self.spelling($0, owner: owner) }).filter { $0 != writer }
+        return ReproHint(module: ctx.moduleName(step.function), typeName: owner, mutators: [writer], readers: others,
+                         scenario: .lazyStaticInit)
     }
 
     /// A read of the same place earlier in the function (the NULL check of a lazy init).
