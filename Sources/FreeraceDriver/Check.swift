@@ -170,16 +170,10 @@ public struct CheckCommand: Sendable {
             target: t.rawValue, suppressed: outcome.suppressed, baselined: outcome.baselined,
             unusedSuppressions: reportUnusedSuppressions
                 ? outcome.unusedSuppressions.map { "\($0.0):\($0.1.line)" } : [])
-        var cache: [String: [Substring]] = [:]
-        let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, color: color && (output == nil || output == "-"),
-                                   statistics: statistics, quiet: quiet) { path, line in
-            if cache[path] == nil {
-                let s = FileSystem.text(path) ?? ""
-                cache[path] = s.split(separator: "\n", omittingEmptySubsequences: false)
-            }
-            guard let lines = cache[path], line >= 1, line <= lines.count else { return nil }
-            return String(lines[line - 1]).trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
-        }
+        let options = Renderer.Options(color: color && (output == nil || output == "-"), statistics: statistics, quiet: quiet,
+                                       sourceRoot: fmt == .sarif ? ReportSupport.sarifSourceRoot() : nil)
+        let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, options: options,
+                                   lines: ReportSupport.lineReader())
         if let o = output, o != "-" {
             try OutputFile.write(text, to: o)
         } else {

@@ -57,39 +57,90 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 public enum Renderer {
     public static let toolVersion = "0.1.0"
     public static let jsonSchemaVersion = 1
+    /// Where freerace lives (the rules' documentation links in SARIF).
+    public static let projectURL = "https://github.com/freerace/freerace"
 
-    public static func render(_ report: Report, format: OutputFormat, rules: [any Rule], color: Bool = false,
-                              statistics: Bool = false, quiet: Bool = false,
-                              lineText: (String, Int) -> String? = { _, _ in nil }) -> String {
+    /// How a report is shown, beyond its format.
+    public struct Options: Sendable {
+        /// ANSI colours in the text format.
+        public var color = false
+        /// Counts per rule (text).
+        public var statistics = false
+        /// Headlines and the summary only (text).
+        public var quiet = false
+        /// SARIF: the absolute folder artifact URIs are relative to (`%SRCROOT%`); files outside
+        /// it are named by absolute `file://` URIs. Nil: the current folder.
+        public var sourceRoot: String?
+        public init(color: Bool = false, statistics: Bool = false, quiet: Bool = false, sourceRoot: String? = nil) {
+            self.color = color
+            self.statistics = statistics
+            self.quiet = quiet
+            self.sourceRoot = sourceRoot
+        }
+    }
+
+    public static func render(_ report: Report, format: OutputFormat, rules: [any Rule], options: Options = Options(),
+                              lines: SourceLines = { _, _ in nil }) -> String {
+        let placed = Placed(report, lines: lines)
         // A path that is not UTF-8 carries its bytes as escapes (`PathText`); people see `\xNN`,
         // JSON an escaped backslash, SARIF URIs the bytes percent-encoded.
         switch format {
-        case .text: return PathText.display(text(report, color: color, statistics: statistics, quiet: quiet, lineText: lineText))
-        case .json: return PathText.display(json(report), inJSON: true) + "\n"
-        case .sarif: return PathText.display(sarif(report, rules: rules), inJSON: true) + "\n"
-        case .github: return PathText.display(github(report))
+        case .text: return PathText.display(text(placed, options: options, lines: lines))
+        case .json: return PathText.display(json(placed.report), inJSON: true) + "\n"
+        case .sarif:
+            return PathText.display(sarif(placed, rules: rules, sourceRoot: options.sourceRoot ?? FileSystem.currentDirectory()),
+                                    inJSON: true) + "\n"
+        case .github: return PathText.display(github(placed))
+        }
+    }
+
+    /// The report with every column in characters (see `SourceColumns`), and where each place
+    /// it names ends.
+    struct Placed {
+        var report: Report
+        /// End column (exclusive, characters) of each place, keyed by its character location.
+        var ends: [Location: Int] = [:]
+
+        init(_ r: Report, lines: SourceLines) {
+            report = r
+            var ends: [Location: Int] = [:]
+            func place(_ l: Location) -> Location {
+                let region = SourceRegion(l, lines: lines)
+                let placed = Location(path: l.path, line: l.line, column: region.column)
+                if let e = region.endColumn { ends[placed] = e }
+                return placed
+            }
+            for i in report.findings.indices {
+                report.findings[i].location = place(report.findings[i].location)
+                for j in report.findings[i].notes.indices {
+                    report.findings[i].notes[j].location = place(report.findings[i].notes[j].location)
+                }
+            }
+            self.ends = ends
         }
     }
 
     // MARK: text
 
-    public static func text(_ r: Report, color: Bool, statistics: Bool, quiet: Bool,
-                            lineText: (String, Int) -> String?) -> String {
+    static func text(_ placed: Placed, options: Options, lines: SourceLines) -> String {
+        let r = placed.report
+        let quiet = options.quiet
         var out = ""
-        func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+        func paint(_ s: String, _ code: String) -> String { options.color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
         for f in r.findings {
             let sev = f.severity == .error ? paint("error", "1;31") : paint("warning", "1;33")
             out += "\(paint(f.location.description, "1")): \(sev): \(f.message) [\(f.code)]\n"
-            if !quiet, let raw = lineText(f.location.path, f.location.line) {
+            if !quiet, let bytes = lines(f.location.path, f.location.line) {
                 // source bytes go to a terminal: control characters (ESC, BEL, …) are shown, not sent
-                let line = String(String.UnicodeScalarView(raw.unicodeScalars.map { u in
+                let line = String(String.UnicodeScalarView(String(decoding: bytes, as: UTF8.self).unicodeScalars.map { u in
                     u.value < 0x20 && u.value != 0x09 || u.value == 0x7F ? "\u{FFFD}" : u
                 }))
                 let num = String(f.location.line)
                 let pad = String(repeating: " ", count: num.count)
                 out += "  \(pad) |\n"
                 out += "  \(num) | \(line)\n"
-                let caretPad = String(line.prefix(max(0, f.location.column - 1)).map { $0 == "\t" ? "\t" : " " })
+                // the column counts characters (code points): so does the caret's padding
+                let caretPad = String(line.unicodeScalars.prefix(max(0, f.location.column - 1)).map { $0 == "\t" ? "\t" : " " })
                 out += "  \(pad) | \(caretPad)\(paint("^", "1;32"))\n"
             }
             if !quiet {
@@ -111,7 +162,7 @@ public enum Renderer {
                 out += "module `\(m.module)` (\(m.file)): \(state): \(m.reason)\n"
             }
         }
-        if statistics {
+        if options.statistics {
             for (code, n) in r.countsByCode.sorted(by: { $0.key < $1.key }) { out += "\(n)\t\(code)\n" }
         }
         let n = r.findings.count
@@ -197,18 +248,47 @@ public enum Renderer {
 
     // MARK: SARIF 2.1.0
 
-    public static func sarif(_ r: Report, rules: [any Rule]) -> String {
-        // files under the directory freerace ran in are named relative to it (%SRCROOT%), however
-        // they were spelled on the command line; others by absolute file URI
-        let root = FileSystem.currentDirectory()
-        let rootPrefix = root.hasSuffix("/") ? root : root + "/"
-        func physical(_ l: Location) -> [String: Any] {
-            let abs = FileSystem.absolute(l.path)
-            let artifact: [String: Any] = abs.hasPrefix(rootPrefix)
+    /// GitHub's `security-severity` of a rule's findings, by the rule's default severity. Every
+    /// rule reports a use-after-free (or a use of unmapped memory) in native code that another
+    /// thread can trigger: `high` on GitHub's scale (7.0–8.9), higher when the freed memory is
+    /// executed (`error`).
+    public static func securitySeverity(_ s: Severity) -> String {
+        switch s {
+        case .error: "8.1"
+        case .warning: "7.5"
+        case .note: "5.0"
+        }
+    }
+
+    /// SARIF `precision` of a rule: `preview` rules are still measured on real code (`medium`).
+    public static func precision(_ m: Maturity) -> String {
+        switch m {
+        case .preview: "medium"
+        case .stable: "high"
+        }
+    }
+
+    /// The documentation page of a rule.
+    public static func helpURI(_ code: String) -> String { "\(projectURL)/blob/main/docs/rules/\(code).md" }
+
+    /// SARIF 2.1.0 for GitHub code scanning. `sourceRoot` is the absolute folder relative URIs
+    /// start from (`%SRCROOT%`, the repository root when there is one).
+    static func sarif(_ placed: Placed, rules: [any Rule], sourceRoot: String) -> String {
+        let r = placed.report
+        let rootPrefix = FileSystem.join(sourceRoot, "")
+        func artifact(_ path: String) -> [String: Any] {
+            let abs = FileSystem.absolute(path)
+            return abs.hasPrefix(rootPrefix)
                 ? ["uri": PathText.percentEncoded(String(abs.dropFirst(rootPrefix.count))), "uriBaseId": "%SRCROOT%"]
                 : ["uri": "file://" + PathText.percentEncoded(abs)]
-            return ["artifactLocation": artifact,
-                    "region": ["startLine": l.line, "startColumn": l.column]]
+        }
+        func physical(_ l: Location) -> [String: Any] {
+            var region: [String: Any] = ["startLine": l.line, "startColumn": l.column]
+            if let end = placed.ends[l] {
+                region["endLine"] = l.line
+                region["endColumn"] = end
+            }
+            return ["artifactLocation": artifact(l.path), "region": region]
         }
         let ruleIndex = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.code, $0) })
         let sarifRules: [[String: Any]] = rules.map { rule in
@@ -218,9 +298,14 @@ public enum Renderer {
                 "shortDescription": ["text": rule.summary],
                 "fullDescription": ["text": rule.doc.whatItDoes],
                 "help": ["text": rule.doc.useInstead, "markdown": RuleDocs.markdown(rule)],
-                "helpUri": "https://github.com/freerace/freerace/blob/main/docs/rules/\(rule.code).md",
+                "helpUri": helpURI(rule.code),
                 "defaultConfiguration": ["level": rule.defaultSeverity == .error ? "error" : "warning"],
-                "properties": ["precision": "high", "tags": ["concurrency", "memory-safety"], "maturity": rule.maturity.rawValue],
+                "properties": [
+                    "precision": precision(rule.maturity),
+                    "security-severity": securitySeverity(rule.defaultSeverity),
+                    "tags": ["security", "concurrency", "memory-safety", "external/cwe/cwe-416", "external/cwe/cwe-362"],
+                    "maturity": rule.maturity.rawValue,
+                ] as [String: Any],
             ]
         }
         let results: [[String: Any]] = r.findings.map { f in
@@ -231,6 +316,8 @@ public enum Renderer {
                 related.append(["id": i + 1, "physicalLocation": physical(n.location), "message": ["text": label + n.message]])
                 flowLocations.append(["location": ["physicalLocation": physical(n.location), "message": ["text": label + n.message]]])
             }
+            var properties: [String: Any] = ["id": f.id, "why": f.why, "help": f.help, "function": f.function]
+            if let o = f.reproOutcome { properties["repro"] = o }
             var result: [String: Any] = [
                 "ruleId": f.code,
                 "level": f.severity == .error ? "error" : "warning",
@@ -238,14 +325,13 @@ public enum Renderer {
                 "locations": [["physicalLocation": physical(f.location),
                                "logicalLocations": [["name": f.function, "kind": "function"]]]],
                 "partialFingerprints": ["freerace/v1": f.id],
-                "properties": ["id": f.id, "why": f.why, "help": f.help, "function": f.function],
+                "properties": properties,
             ]
             if let idx = ruleIndex[f.code] { result["ruleIndex"] = idx }
             if !related.isEmpty {
                 result["relatedLocations"] = related
                 result["codeFlows"] = [["threadFlows": [["locations": flowLocations]]]]
             }
-            if let o = f.reproOutcome { result["properties"] = ["id": f.id, "why": f.why, "help": f.help, "function": f.function, "repro": o] }
             return result
         }
         let doc: [String: Any] = [
@@ -253,8 +339,13 @@ public enum Renderer {
             "version": "2.1.0",
             "runs": [[
                 "tool": ["driver": ["name": "freerace", "version": toolVersion, "semanticVersion": toolVersion,
+                                    "informationUri": "\(projectURL)/blob/main/docs/rules/README.md",
                                     "rules": sarifRules]],
-                // relative paths are relative to the directory freerace ran in
+                // one code scanning category per target: a free-threaded audit and a GIL one of
+                // the same code are two analyses, neither closes the other's alerts
+                "automationDetails": ["id": "freerace/\(r.target)/"],
+                "columnKind": "unicodeCodePoints",
+                // relative paths are relative to the repository root (or the folder freerace ran in)
                 "originalUriBaseIds": ["%SRCROOT%": ["uri": "file://" + PathText.percentEncoded(rootPrefix)]],
                 "results": results,
                 "invocations": [["executionSuccessful": true,
@@ -270,7 +361,8 @@ public enum Renderer {
 
     // MARK: GitHub annotations
 
-    public static func github(_ r: Report) -> String {
+    static func github(_ placed: Placed) -> String {
+        let r = placed.report
         func esc(_ s: String) -> String {
             s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
                 .replacingOccurrences(of: "\n", with: "%0A")
@@ -281,7 +373,8 @@ public enum Renderer {
             var body = f.message
             for n in f.notes { body += "\n" + (n.thread.map { "thread \($0)  " } ?? "") + "\(n.location.description): \(n.message)" }
             body += "\nwhy: \(f.why)\nhelp: \(f.help)"
-            out += "::\(f.severity == .error ? "error" : "warning") file=\(prop(f.location.path)),line=\(f.location.line),col=\(f.location.column),title=\(prop("\(f.code) \(f.name)"))::\(esc(body))\n"
+            let end = placed.ends[f.location].map { ",endColumn=\($0)" } ?? ""
+            out += "::\(f.severity == .error ? "error" : "warning") file=\(prop(f.location.path)),line=\(f.location.line),col=\(f.location.column)\(end),title=\(prop("\(f.code) \(f.name)"))::\(esc(body))\n"
         }
         for w in r.warnings { out += "::warning file=\(prop(w.path))::\(esc(w.message))\n" }
         return out

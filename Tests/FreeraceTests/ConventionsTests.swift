@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// End-to-end tests of the conventions users expect from a command-line analyzer: SARIF as GitHub
+// code scanning reads it, columns in characters, standard input, compiler-style options, colour,
+// warnings on standard error, progress. Helpers (`FreeraceCLI`, `CLIScratch`, `CSample`) are in
+// CLITests.swift.
+
+/// The first run of a SARIF document.
+func sarifRun(_ r: CLIResult) throws -> [String: Any] {
+    let runs = try #require(try r.json()["runs"] as? [[String: Any]], "\(r)")
+    return try #require(runs.first)
+}
+
+func sarifResults(_ run: [String: Any]) -> [[String: Any]] { run["results"] as? [[String: Any]] ?? [] }
+
+/// The artifact location and region of the first result of a SARIF run.
+func sarifFirstPlace(_ r: CLIResult) throws -> (artifact: [String: Any], region: [String: Any]) {
+    let run = try sarifRun(r)
+    guard let result = sarifResults(run).first, let phys = sarifPhysical(result),
+          let artifact = phys["artifactLocation"] as? [String: Any], let region = phys["region"] as? [String: Any]
+    else { throw CLIError("no result with a physical location: \(r)") }
+    return (artifact, region)
+}
+
+/// The physical location of a SARIF result.
+func sarifPhysical(_ result: [String: Any]) -> [String: Any]? {
+    (result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any]
+}
+
+@Suite("Conventions")
+struct ConventionsTests {
+    // MARK: SARIF for code scanning
+
+    @Test func sarifCarriesWhatCodeScanningReads() throws {
+        let (dir, line) = try CLITests.buggyProject("sarif-fields")
+        defer { dir.remove() }
+        let r = try FreeraceCLI.run(["check", "box.c", "--format", "sarif"], in: dir.url)
+        #expect(r.status == 1, "\(r)")
+        let run = try sarifRun(r)
+        #expect(run["columnKind"] as? String == "unicodeCodePoints")
+        #expect((run["automationDetails"] as? [String: Any])?["id"] as? String == "freerace/auto/")
+        let driver = try #require((run["tool"] as? [String: Any])?["driver"] as? [String: Any])
+        let info = try #require(driver["informationUri"] as? String)
+        #expect(info.hasPrefix("https://"), "\(info)")
+        let rules = try #require(driver["rules"] as? [[String: Any]])
+        #expect(rules.count >= 7)
+        for rule in rules {
+            let id = rule["id"] as? String ?? "?"
+            let props = try #require(rule["properties"] as? [String: Any], "\(id)")
+            #expect(props["precision"] as? String == "medium", "\(id): preview rules are medium precision")
+            let sev = try #require(props["security-severity"] as? String, "\(id): a string, as GitHub reads it")
+            let value = try #require(Double(sev), "\(id): numeric: \(sev)")
+            #expect(value >= 7.0 && value < 9.0, "\(id): use-after-free in native code is high: \(sev)")
+            #expect((props["tags"] as? [String])?.contains("security") == true, "\(id)")
+            let help = try #require(rule["helpUri"] as? String)
+            #expect(help.hasPrefix("https://") && help.hasSuffix("/docs/rules/\(id).md"), "\(help)")
+        }
+        let severityOf = Dictionary(uniqueKeysWithValues: rules.map {
+            ($0["id"] as? String ?? "", ($0["properties"] as? [String: Any])?["security-severity"] as? String ?? "")
+        })
+        #expect(severityOf["FR301"] == "7.5", "warning rules: 7.5")
+        #expect(severityOf["FR101"] == "8.1", "error rules: 8.1")
+        let result = try #require(sarifResults(run).first)
+        let region = try #require(sarifPhysical(result)?["region"] as? [String: Any])
+        #expect(region["startLine"] as? Int == line)
+        #expect(region["startColumn"] as? Int == 5)
+        #expect(region["endLine"] as? Int == line)
+        #expect(region["endColumn"] as? Int == 5 + "PyMem_Free(old)".count, "the end of the call pointed at: \(region)")
+        // related locations carry regions with ends too
+        for rel in result["relatedLocations"] as? [[String: Any]] ?? [] {
+            let reg = try #require((rel["physicalLocation"] as? [String: Any])?["region"] as? [String: Any])
+            let start = try #require(reg["startColumn"] as? Int)
+            let end = try #require(reg["endColumn"] as? Int, "\(rel)")
+            #expect(end > start, "\(reg)")
+        }
+    }
+
+    @Test func sarifURIsAreRelativeToTheRepositoryRoot() throws {
+        let dir = try CLIScratch("sarif-repo")
+        defer { dir.remove() }
+        try FileManager.default.createDirectory(at: dir.file("repo/.git"), withIntermediateDirectories: true)
+        try dir.write("repo/pkg/src/box.c", CSample.buggy())
+        let r = try FreeraceCLI.run(["check", "src/box.c", "--format", "sarif"], in: dir.file("repo/pkg"))
+        #expect(r.status == 1, "\(r)")
+        let run = try sarifRun(r)
+        let artifact = try sarifFirstPlace(r).artifact
+        #expect(artifact["uri"] as? String == "pkg/src/box.c", "relative to the repository, not the current folder: \(artifact)")
+        #expect(artifact["uriBaseId"] as? String == "%SRCROOT%")
+        let base = try #require(((run["originalUriBaseIds"] as? [String: Any])?["%SRCROOT%"] as? [String: Any])?["uri"] as? String)
+        #expect(base.hasPrefix("file:///") && base.hasSuffix("/repo/"), "\(base)")
+        // `.git` as a file (a worktree or a submodule) marks a repository too
+        try FileManager.default.removeItem(at: dir.file("repo/.git"))
+        try dir.write("repo/.git", "gitdir: elsewhere\n")
+        let w = try FreeraceCLI.run(["check", "src/box.c", "--format", "sarif"], in: dir.file("repo/pkg"))
+        let wa = try sarifFirstPlace(w).artifact
+        #expect(wa["uri"] as? String == "pkg/src/box.c", "\(wa)")
+    }
+
+    // MARK: columns
+
+    @Test func columnsCountCharactersNotBytes() throws {
+        let prefix = "    /* café → ok */ "
+        let (dir, line) = try CLITests.buggyProject("columns") { $0.freeLine = prefix + "PyMem_Free(old);" }
+        defer { dir.remove() }
+        let column = prefix.unicodeScalars.count + 1
+        #expect(column < prefix.utf8.count + 1, "the test needs multi-byte characters")
+        let text = try FreeraceCLI.run(["check", "box.c"], in: dir.url)
+        #expect(text.stdout.contains("box.c:\(line):\(column): warning:"), "\(text)")
+        // the caret sits under the call: as many padding characters as characters before it
+        #expect(text.stdout.contains("| " + String(repeating: " ", count: column - 1) + "^\n"), "\(text)")
+        let json = try FreeraceCLI.run(["check", "box.c", "--format", "json"], in: dir.url)
+        #expect(jsonFindings(try json.json()).first.flatMap(jsonLocation)?.column == column, "\(json)")
+        let sarif = try FreeraceCLI.run(["check", "box.c", "--format", "sarif"], in: dir.url)
+        let region = try sarifFirstPlace(sarif).region
+        #expect(region["startColumn"] as? Int == column, "\(region)")
+        #expect(region["endColumn"] as? Int == column + "PyMem_Free(old)".count, "\(region)")
+        let github = try FreeraceCLI.run(["check", "box.c", "--format", "github"], in: dir.url)
+        #expect(github.stdout.contains("line=\(line),col=\(column),endColumn=\(column + 15),"), "\(github)")
+    }
+}
