@@ -111,7 +111,7 @@ public enum Analyzer {
         for (f, w, b) in results {
             if let f {
                 facts.append(f)
-                for m in f.warnings { warnings.append(FileWarning(path: f.path, message: m)) }
+                for m in f.warnings { warnings.append(FileWarning(path: f.path, line: m.line, column: m.column, message: m.message)) }
             }
             if let w { warnings.append(w) }
             bytes += b

@@ -172,8 +172,11 @@ public struct CheckCommand: Sendable {
                 ? outcome.unusedSuppressions.map { "\($0.0):\($0.1.line)" } : [])
         let options = Renderer.Options(color: color && (output == nil || output == "-"), statistics: statistics, quiet: quiet,
                                        sourceRoot: fmt == .sarif ? ReportSupport.sarifSourceRoot() : nil)
-        let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, options: options,
-                                   lines: ReportSupport.lineReader())
+        let lines = ReportSupport.lineReader()
+        let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, options: options, lines: lines)
+        // beside a text report, warnings about the inputs go to standard error, as a compiler's do
+        // (the other formats carry them inside)
+        if fmt == .text { Console.err(Renderer.warningText(report, lines: lines)) }
         if let o = output, o != "-" {
             try OutputFile.write(text, to: o)
         } else {

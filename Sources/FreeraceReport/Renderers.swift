@@ -116,8 +116,31 @@ public enum Renderer {
                     report.findings[i].notes[j].location = place(report.findings[i].notes[j].location)
                 }
             }
+            for i in report.warnings.indices {
+                let w = report.warnings[i]
+                if let line = w.line, let column = w.column, let text = lines(w.path, line) {
+                    report.warnings[i].column = SourceColumns.characterColumn(byteColumn: column, in: text)
+                }
+            }
             self.ends = ends
         }
+    }
+
+    /// `path:line:col: warning: message`, as compilers print them (`path: warning: message`
+    /// for a warning about a whole file).
+    static func warningLine(_ w: FileWarning) -> String {
+        var place = w.path
+        if let l = w.line {
+            place += ":\(l)"
+            if let c = w.column { place += ":\(c)" }
+        }
+        return "\(place): warning: \(w.message)\n"
+    }
+
+    /// The warnings about the inputs, one a line, for standard error beside a text report (the
+    /// other formats carry them inside the report).
+    public static func warningText(_ report: Report, lines: SourceLines = { _, _ in nil }) -> String {
+        PathText.display(Placed(report, lines: lines).report.warnings.map(warningLine).joined())
     }
 
     // MARK: text
@@ -154,7 +177,6 @@ public enum Renderer {
                 out += "  id: \(f.id)\n\n"
             }
         }
-        for w in r.warnings { out += "\(w.path): warning: \(w.message)\n" }
         for u in r.unusedSuppressions { out += "\(u): warning: unused suppression\n" }
         if !quiet {
             for m in r.modules {
@@ -349,8 +371,16 @@ public enum Renderer {
                 "originalUriBaseIds": ["%SRCROOT%": ["uri": "file://" + PathText.percentEncoded(rootPrefix)]],
                 "results": results,
                 "invocations": [["executionSuccessful": true,
-                                 "toolExecutionNotifications": r.warnings.map {
-                                     ["level": "warning", "message": ["text": "\($0.path): \($0.message)"]]
+                                 "toolExecutionNotifications": r.warnings.map { w -> [String: Any] in
+                                     var n: [String: Any] = ["level": "warning",
+                                                             "message": ["text": String(warningLine(w).dropLast())]]
+                                     if w.line != nil {
+                                         var region: [String: Any] = ["startLine": w.line ?? 1]
+                                         if let c = w.column { region["startColumn"] = c }
+                                         n["locations"] = [["physicalLocation": ["artifactLocation": artifact(w.path),
+                                                                                 "region": region]]]
+                                     }
+                                     return n
                                  }]],
             ]],
         ]
@@ -376,7 +406,10 @@ public enum Renderer {
             let end = placed.ends[f.location].map { ",endColumn=\($0)" } ?? ""
             out += "::\(f.severity == .error ? "error" : "warning") file=\(prop(f.location.path)),line=\(f.location.line),col=\(f.location.column)\(end),title=\(prop("\(f.code) \(f.name)"))::\(esc(body))\n"
         }
-        for w in r.warnings { out += "::warning file=\(prop(w.path))::\(esc(w.message))\n" }
+        for w in r.warnings {
+            let at = (w.line.map { ",line=\($0)" } ?? "") + (w.line != nil ? w.column.map { ",col=\($0)" } ?? "" : "")
+            out += "::warning file=\(prop(w.path))\(at)::\(esc(w.message))\n"
+        }
         return out
     }
 }

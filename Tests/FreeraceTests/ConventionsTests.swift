@@ -124,4 +124,24 @@ struct ConventionsTests {
         let github = try FreeraceCLI.run(["check", "box.c", "--format", "github"], in: dir.url)
         #expect(github.stdout.contains("line=\(line),col=\(column),endColumn=\(column + 15),"), "\(github)")
     }
+
+    // MARK: warnings
+
+    @Test func parseWarningsGoToStandardErrorLikeACompilers() throws {
+        let dir = try CLIScratch("parse-warnings")
+        defer { dir.remove() }
+        try dir.write("a.c", "/* é */ int x = \"abc;\n")
+        let column = "/* é */ int x = ".unicodeScalars.count + 1
+        let r = try FreeraceCLI.run(["check", "a.c"], in: dir.url)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stderr.contains("a.c:1:\(column): warning: unterminated string\n"), "\(r)")
+        #expect(!r.stdout.contains("warning"), "the report itself holds findings only: \(r)")
+        let json = try FreeraceCLI.run(["check", "a.c", "--format", "json"], in: dir.url)
+        #expect(json.stderr.isEmpty, "\(json)")
+        let warnings = jsonSummary(try json.json())["warnings"] as? [[String: Any]] ?? []
+        #expect(warnings.contains { $0["path"] as? String == "a.c" && $0["line"] as? Int == 1 && $0["column"] as? Int == column },
+                "\(warnings)")
+        let github = try FreeraceCLI.run(["check", "a.c", "--format", "github"], in: dir.url)
+        #expect(github.stdout.contains("::warning file=a.c,line=1,col=\(column)::unterminated string"), "\(github)")
+    }
 }
