@@ -164,12 +164,19 @@ public struct CheckCommand: Sendable {
             let current = (outcome.kept + outcome.baselinedFindings).map(Baseline.Entry.init)
             try OutputFile.write(Baseline.encode(previousEntries + current), to: w)
         }
+        // a suppression that names no rule suppresses nothing: always worth a warning
+        let unknownCodes = outcome.unknownCodes.map { u in
+            FileWarning(path: u.path, line: u.suppression.line,
+                        message: "suppression names unknown rule code `\(u.code)`; it suppresses nothing (see `freerace rules`)")
+        }
         let report = Report(
             findings: outcome.kept, filesAnalyzed: result.filesAnalyzed, bytesAnalyzed: result.bytesAnalyzed,
-            elapsedSeconds: result.elapsed, warnings: result.warnings, modules: result.modules,
+            elapsedSeconds: result.elapsed, warnings: result.warnings + unknownCodes, modules: result.modules,
             target: t.rawValue, suppressed: outcome.suppressed, baselined: outcome.baselined,
             unusedSuppressions: reportUnusedSuppressions
-                ? outcome.unusedSuppressions.map { "\($0.0):\($0.1.line)" } : [])
+                ? outcome.unusedSuppressions.map {
+                    UnusedSuppression(path: $0.0, line: $0.1.line, codes: $0.1.codes, fileLevel: $0.1.fileLevel)
+                } : [])
         let options = Renderer.Options(color: color && (output == nil || output == "-"), statistics: statistics, quiet: quiet,
                                        sourceRoot: fmt == .sarif ? ReportSupport.sarifSourceRoot() : nil)
         let lines = ReportSupport.lineReader()

@@ -26,11 +26,12 @@ public struct Report: Sendable {
     public var target: String
     public var suppressed: Int
     public var baselined: Int
-    public var unusedSuppressions: [String]
+    /// Suppression comments that matched no finding (reported on request).
+    public var unusedSuppressions: [UnusedSuppression]
 
     public init(findings: [Finding], filesAnalyzed: Int, bytesAnalyzed: Int, elapsedSeconds: Double,
                 warnings: [FileWarning], modules: [ModuleStatus], target: String, suppressed: Int, baselined: Int,
-                unusedSuppressions: [String]) {
+                unusedSuppressions: [UnusedSuppression]) {
         self.findings = findings
         self.filesAnalyzed = filesAnalyzed
         self.bytesAnalyzed = bytesAnalyzed
@@ -47,6 +48,36 @@ public struct Report: Sendable {
         var d: [String: Int] = [:]
         for f in findings { d[f.code, default: 0] += 1 }
         return d
+    }
+}
+
+/// A suppression comment that matched no finding.
+public struct UnusedSuppression: Sendable, Hashable {
+    public var path: String
+    /// The comment's line.
+    public var line: Int
+    /// The codes it names (empty: every rule).
+    public var codes: [String]
+    public var fileLevel: Bool
+
+    public init(path: String, line: Int, codes: [String], fileLevel: Bool) {
+        self.path = path
+        self.line = line
+        self.codes = codes
+        self.fileLevel = fileLevel
+    }
+
+    /// The pseudo-rule under which SARIF and GitHub annotations report unused suppressions.
+    public static let code = "FR000"
+    public static let name = "unused-suppression"
+
+    /// `unused suppression of FR301: no FR301 finding on this line or the next`.
+    public var message: String {
+        let what = codes.isEmpty ? "" : " of " + codes.joined(separator: ", ")
+        let finding = codes.isEmpty ? "no finding" : "no " + codes.joined(separator: " or ") + " finding"
+        return fileLevel
+            ? "unused file-level suppression\(what): \(finding) in this file"
+            : "unused suppression\(what): \(finding) on this line or the next"
     }
 }
 
@@ -177,7 +208,7 @@ public enum Renderer {
                 out += "  id: \(f.id)\n\n"
             }
         }
-        for u in r.unusedSuppressions { out += "\(u): warning: unused suppression\n" }
+        for u in r.unusedSuppressions { out += "\(u.path):\(u.line): warning: \(u.message)\n" }
         if !quiet {
             for m in r.modules {
                 let state = m.freeThreadingRules ? "free-threading rules applied" : "free-threading rules not applied"
@@ -258,7 +289,8 @@ public enum Renderer {
             },
             summary: .init(files: r.filesAnalyzed, bytes: r.bytesAnalyzed, findings: r.findings.count,
                            byCode: r.countsByCode, suppressed: r.suppressed, baselined: r.baselined, target: r.target,
-                           modules: r.modules, warnings: r.warnings, unusedSuppressions: r.unusedSuppressions))
+                           modules: r.modules, warnings: r.warnings,
+                           unusedSuppressions: r.unusedSuppressions.map { "\($0.path):\($0.line)" }))
         return encode(doc)
     }
 
@@ -313,7 +345,7 @@ public enum Renderer {
             return ["artifactLocation": artifact(l.path), "region": region]
         }
         let ruleIndex = Dictionary(uniqueKeysWithValues: rules.enumerated().map { ($1.code, $0) })
-        let sarifRules: [[String: Any]] = rules.map { rule in
+        var sarifRules: [[String: Any]] = rules.map { rule in
             [
                 "id": rule.code,
                 "name": rule.name,
@@ -330,7 +362,7 @@ public enum Renderer {
                 ] as [String: Any],
             ]
         }
-        let results: [[String: Any]] = r.findings.map { f in
+        var results: [[String: Any]] = r.findings.map { f in
             var related: [[String: Any]] = []
             var flowLocations: [[String: Any]] = []
             for (i, n) in f.notes.enumerated() {
@@ -355,6 +387,33 @@ public enum Renderer {
                 result["codeFlows"] = [["threadFlows": [["locations": flowLocations]]]]
             }
             return result
+        }
+        if !r.unusedSuppressions.isEmpty {
+            // reported on request (`--report-unused-suppressions`): a pseudo-rule of its own,
+            // outside the security view, that no `--select` names
+            sarifRules.append([
+                "id": UnusedSuppression.code,
+                "name": UnusedSuppression.name,
+                "shortDescription": ["text": "A freerace suppression comment that matches no finding"],
+                "fullDescription": ["text": "A `freerace: ignore[...]` comment suppresses no finding of the codes it names: the code was fixed, the finding moved, or the comment names the wrong rule. Remove or correct it."],
+                "help": ["text": "Remove the comment, or correct the codes it names (see `freerace rules`)."],
+                "defaultConfiguration": ["level": "warning"],
+                "properties": ["precision": "very-high", "tags": ["maintainability"]],
+            ])
+            let index = sarifRules.count - 1
+            for u in r.unusedSuppressions {
+                results.append([
+                    "ruleId": UnusedSuppression.code,
+                    "ruleIndex": index,
+                    "level": "warning",
+                    "message": ["text": u.message],
+                    "locations": [["physicalLocation": ["artifactLocation": artifact(u.path),
+                                                        "region": ["startLine": u.line]]]],
+                    "partialFingerprints": ["freerace/v1": Finding.makeID(
+                        code: UnusedSuppression.code, path: u.path, key: "\(u.codes)|\(u.fileLevel)|\(u.line)")],
+                    "properties": ["codes": u.codes],
+                ])
+            }
         }
         let doc: [String: Any] = [
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -405,6 +464,9 @@ public enum Renderer {
             body += "\nwhy: \(f.why)\nhelp: \(f.help)"
             let end = placed.ends[f.location].map { ",endColumn=\($0)" } ?? ""
             out += "::\(f.severity == .error ? "error" : "warning") file=\(prop(f.location.path)),line=\(f.location.line),col=\(f.location.column)\(end),title=\(prop("\(f.code) \(f.name)"))::\(esc(body))\n"
+        }
+        for u in r.unusedSuppressions {
+            out += "::warning file=\(prop(u.path)),line=\(u.line),title=\(prop("\(UnusedSuppression.code) \(UnusedSuppression.name)"))::\(esc(u.message))\n"
         }
         for w in r.warnings {
             let at = (w.line.map { ",line=\($0)" } ?? "") + (w.line != nil ? w.column.map { ",col=\($0)" } ?? "" : "")

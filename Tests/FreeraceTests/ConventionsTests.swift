@@ -144,4 +144,65 @@ struct ConventionsTests {
         let github = try FreeraceCLI.run(["check", "a.c", "--format", "github"], in: dir.url)
         #expect(github.stdout.contains("::warning file=a.c,line=1,col=\(column)::unterminated string"), "\(github)")
     }
+
+    // MARK: suppression comments
+
+    /// `box.c` with a stale FR301 suppression and one naming an unknown code; their lines.
+    static func suppressionProject(_ label: String) throws -> (CLIScratch, stale: Int, unknown: Int) {
+        let text = CSample.buggy {
+            $0.footer = "\nstatic int unrelated(void)\n{\n    return 0;  // freerace: ignore[FR301] stale\n}\n"
+                + "// freerace: ignore[FR999] no such rule\nstatic int other(void) { return 1; }\n"
+        }
+        let dir = try CLIScratch(label)
+        try dir.write("box.c", text)
+        return (dir, CSample.line(of: "stale", in: text) ?? -1, CSample.line(of: "FR999", in: text) ?? -1)
+    }
+
+    @Test func unknownCodesInSuppressionsAreReportedInEveryFormat() throws {
+        let (dir, _, unknown) = try Self.suppressionProject("sup-unknown")
+        defer { dir.remove() }
+        let text = try FreeraceCLI.run(["check", "box.c"], in: dir.url)
+        #expect(text.status == 1, "\(text)")
+        #expect(text.stderr.contains("box.c:\(unknown): warning: suppression names unknown rule code `FR999`"), "\(text)")
+        let json = try FreeraceCLI.run(["check", "box.c", "--format", "json"], in: dir.url)
+        let warnings = jsonSummary(try json.json())["warnings"] as? [[String: Any]] ?? []
+        #expect(warnings.contains { $0["line"] as? Int == unknown && ($0["message"] as? String)?.contains("FR999") == true },
+                "\(warnings)")
+        let sarif = try FreeraceCLI.run(["check", "box.c", "--format", "sarif"], in: dir.url)
+        let notes = ((try sarifRun(sarif)["invocations"] as? [[String: Any]])?.first?["toolExecutionNotifications"]
+            as? [[String: Any]]) ?? []
+        #expect(notes.contains { (($0["message"] as? [String: Any])?["text"] as? String)?.contains("FR999") == true }, "\(notes)")
+        let github = try FreeraceCLI.run(["check", "box.c", "--format", "github"], in: dir.url)
+        #expect(github.stdout.contains("::warning file=box.c,line=\(unknown)::suppression names unknown rule code `FR999`"),
+                "\(github)")
+        // a family prefix is a known code
+        try dir.write("fam.c", "int f(void) { return 0; }  // freerace: ignore[FR3] family\n")
+        let fam = try FreeraceCLI.run(["check", "fam.c"], in: dir.url)
+        #expect(!fam.stderr.contains("unknown rule code"), "\(fam)")
+    }
+
+    @Test func unusedSuppressionsNameTheirCodeInSarifAndGitHub() throws {
+        let (dir, stale, _) = try Self.suppressionProject("sup-unused-formats")
+        defer { dir.remove() }
+        let text = try FreeraceCLI.run(["check", "box.c", "--report-unused-suppressions"], in: dir.url)
+        #expect(text.stdout.contains("box.c:\(stale): warning: unused suppression of FR301"), "\(text)")
+        let sarif = try FreeraceCLI.run(["check", "box.c", "--format", "sarif", "--report-unused-suppressions"], in: dir.url)
+        let run = try sarifRun(sarif)
+        let rules = ((run["tool"] as? [String: Any])?["driver"] as? [String: Any])?["rules"] as? [[String: Any]] ?? []
+        let index = try #require(rules.firstIndex { $0["id"] as? String == "FR000" }, "a rule for unused suppressions")
+        #expect(rules[index]["name"] as? String == "unused-suppression")
+        let unused = sarifResults(run).filter { $0["ruleId"] as? String == "FR000" }
+        #expect(unused.count == 1, "only the stale FR301 comment (FR999 is reported as unknown): \(unused)")
+        let u = try #require(unused.first)
+        #expect(u["ruleIndex"] as? Int == index)
+        #expect(((u["message"] as? [String: Any])?["text"] as? String)?.contains("FR301") == true, "\(u)")
+        #expect((sarifPhysical(u)?["region"] as? [String: Any])?["startLine"] as? Int == stale, "\(u)")
+        #expect((sarifPhysical(u)?["artifactLocation"] as? [String: Any])?["uri"] as? String == "box.c")
+        // without the option, no FR000 anywhere
+        let plain = try FreeraceCLI.run(["check", "box.c", "--format", "sarif"], in: dir.url)
+        #expect(!plain.stdout.contains("FR000"), "\(plain.stdout.prefix(300))")
+        let github = try FreeraceCLI.run(["check", "box.c", "--format", "github", "--report-unused-suppressions"], in: dir.url)
+        #expect(github.stdout.contains("::warning file=box.c,line=\(stale),title=FR000 unused-suppression::unused suppression of FR301"),
+                "\(github)")
+    }
 }
