@@ -27,8 +27,10 @@ struct Check: ParsableCommand {
     @Option(help: "Skip these rule codes or prefixes (comma-separated, repeatable).") var ignore: [String] = []
     @Option(help: "free-threaded, gil, or auto (follow each module's Py_mod_gil declaration).") var target: String?
     @Option(help: "Python version for #if conditions, e.g. 3.14.") var python: String?
-    @Option(name: .customShort("D"), help: "Define a macro for #if conditions: NAME or NAME=VALUE.") var define: [String] = []
-    @Option(name: .customShort("U"), help: "Undefine a macro for #if conditions.") var undefine: [String] = []
+    // compiler spellings: `-DNAME=V`, `-DNAME`, `-UNAME` as well as `-D NAME=V`, `-U NAME`
+    @Option(name: .customShort("D", allowingJoined: true), help: "Define a macro for #if conditions: NAME or NAME=VALUE.")
+    var define: [String] = []
+    @Option(name: .customShort("U", allowingJoined: true), help: "Undefine a macro for #if conditions.") var undefine: [String] = []
     @Option(help: "Parallel jobs (default: number of cores).") var jobs: Int?
     @Option(help: "Ignore findings listed in this baseline file.") var baseline: String?
     @Option(name: .customLong("write-baseline"), help: "Write the current findings to a baseline file.") var writeBaseline: String?
@@ -78,7 +80,8 @@ struct Repro: ParsableCommand {
     @Flag(name: .customLong("run"), help: "Run the script and record the outcome in the finding.") var runScript = false
     @Option(help: "How long to stress, in seconds.") var seconds: Int = 30
     @Option(help: "Python interpreter to build and run with.") var python: String = "python3"
-    @Option(help: "Pin the run to this CPU with taskset (-1: do not pin).") var cpu: Int = 0
+    // `.unconditional`: `--cpu -1` is a value, not an unknown option
+    @Option(parsing: .unconditional, help: "Pin the run to this CPU with taskset (-1: do not pin).") var cpu: Int = 0
     @Option(name: [.short, .customLong("output")], help: "Where to write the script.") var output: String?
     @Option(help: "Python module to import (default: from the finding).") var module: String?
     @Option(name: .customLong("type"), help: "Python type to instantiate (default: from the finding).") var typeName: String?
@@ -190,8 +193,29 @@ let arguments = (1..<Int(CommandLine.argc)).map { i -> String in
     let n = strlen(arg)
     return arg.withMemoryRebound(to: UInt8.self, capacity: n) { PathText.decode(UnsafeBufferPointer(start: $0, count: n)) }
 }
+/// Compiler spellings the argument parser cannot read: `-DNAME=VALUE` (it takes the `=` for the
+/// start of a value of an option `-DNAME`) becomes `-D NAME=VALUE`. `-DNAME` and `-UNAME` are
+/// read as they are (`allowingJoined`). Nothing after `--` is touched.
+func splitJoinedDefines(_ args: [String]) -> [String] {
+    var out: [String] = []
+    var rest = args[...]
+    while let a = rest.popFirst() {
+        if a == "--" {
+            out.append(a)
+            out += rest
+            break
+        }
+        if a.hasPrefix("-D"), a.count > 2, a.contains("="), !a.dropFirst(2).hasPrefix("=") {
+            out += ["-D", String(a.dropFirst(2))]
+        } else {
+            out.append(a)
+        }
+    }
+    return out
+}
+
 do {
-    var command = try Freerace.parseAsRoot(arguments)
+    var command = try Freerace.parseAsRoot(splitJoinedDefines(arguments))
     try command.run()
 } catch let e as UsageError {
     Console.err("freerace: error: \(e.description)\n")

@@ -205,4 +205,47 @@ struct ConventionsTests {
         #expect(github.stdout.contains("::warning file=box.c,line=\(stale),title=FR000 unused-suppression::unused suppression of FR301"),
                 "\(github)")
     }
+
+    // MARK: compiler-style options
+
+    struct DefineCase: Sendable, CustomTestStringConvertible {
+        var args: [String]
+        var status: Int32
+        var testDescription: String { args.isEmpty ? "(none)" : args.joined(separator: " ") }
+    }
+
+    /// The free is under `#if MY_FLAG`: a finding when the flag is true (or unknown: the first
+    /// branch is kept), none when it is false or undefined.
+    static let defineCases: [DefineCase] = [
+        .init(args: [], status: 1),
+        .init(args: ["-DMY_FLAG=1"], status: 1),
+        .init(args: ["-DMY_FLAG=0"], status: 0),
+        .init(args: ["-D", "MY_FLAG=0"], status: 0),
+        .init(args: ["-DMY_FLAG"], status: 1),
+        .init(args: ["-UMY_FLAG"], status: 0),
+        .init(args: ["-U", "MY_FLAG"], status: 0),
+        .init(args: ["-DOTHER=2", "-UMY_FLAG", "-DTHIRD"], status: 0),
+    ]
+
+    @Test(arguments: defineCases)
+    func joinedAndSeparateDefines(_ c: DefineCase) throws {
+        let (dir, _) = try CLITests.buggyProject("defines") {
+            $0.aboveFree = "#if MY_FLAG"
+            $0.freeLine = "    PyMem_Free(old);\n#else\n    /* kept */\n#endif"
+        }
+        defer { dir.remove() }
+        let r = try FreeraceCLI.run(["check", "box.c"] + c.args, in: dir.url)
+        #expect(r.status == c.status, "\(c.args): \(r)")
+    }
+
+    @Test func reproAcceptsANegativeCPU() throws {
+        let (dir, _) = try CLITests.buggyProject("repro-cpu")
+        defer { dir.remove() }
+        let id = try #require(jsonIDs(try FreeraceCLI.run(["check", "box.c", "--format", "json"], in: dir.url).json()).first)
+        for args in [["--cpu", "-1"], ["--cpu=-1"]] {
+            let r = try FreeraceCLI.run(["repro", id, "box.c", "-o", "script.py"] + args, in: dir.url)
+            #expect(r.status == 0, "\(args): \(r)")
+            #expect(r.stderr.contains("wrote script.py"), "\(args): \(r)")
+        }
+    }
 }
