@@ -32,7 +32,10 @@ public struct CheckCommand: Sendable {
     public var config: String?
     public var exclude: [String] = []
     public var reportUnusedSuppressions = false
-    public var color = false
+    /// `--color`: resolved against the environment and the output when the report is written.
+    public var color: ColorChoice = .auto
+    /// The environment colour choices read (`NO_COLOR`, `FORCE_COLOR`).
+    public var environment: [String: String] = [:]
 
     public init() {}
 
@@ -177,7 +180,9 @@ public struct CheckCommand: Sendable {
                 ? outcome.unusedSuppressions.map {
                     UnusedSuppression(path: $0.0, line: $0.1.line, codes: $0.1.codes, fileLevel: $0.1.fileLevel)
                 } : [])
-        let options = Renderer.Options(color: color && (output == nil || output == "-"), statistics: statistics, quiet: quiet,
+        let toStdout = output == nil || output == "-"
+        let useColor = fmt == .text && color.enabled(isTerminal: toStdout && Terminal.isTerminal(1), environment: environment)
+        let options = Renderer.Options(color: useColor, statistics: statistics, quiet: quiet,
                                        sourceRoot: fmt == .sarif ? ReportSupport.sarifSourceRoot() : nil)
         let lines = ReportSupport.lineReader()
         let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, options: options, lines: lines)

@@ -183,7 +183,7 @@ public enum Renderer {
         func paint(_ s: String, _ code: String) -> String { options.color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
         for f in r.findings {
             let sev = f.severity == .error ? paint("error", "1;31") : paint("warning", "1;33")
-            out += "\(paint(f.location.description, "1")): \(sev): \(f.message) [\(f.code)]\n"
+            out += "\(paint(f.location.description, "1")): \(sev): \(f.message) [\(paint(f.code, "35"))]\n"
             if !quiet, let bytes = lines(f.location.path, f.location.line) {
                 // source bytes go to a terminal: control characters (ESC, BEL, …) are shown, not sent
                 let line = String(String.UnicodeScalarView(String(decoding: bytes, as: UTF8.self).unicodeScalars.map { u in
@@ -227,7 +227,7 @@ public enum Renderer {
         if r.suppressed > 0 { tail += "; \(r.suppressed) suppressed" }
         if r.baselined > 0 { tail += "; \(r.baselined) in baseline" }
         // no elapsed time here: the same code gives byte-identical text (`--timings` has the time)
-        out += tail + ".\n"
+        out += paint(tail + ".", "1") + "\n"
         return out
     }
 

@@ -42,6 +42,8 @@ struct Check: ParsableCommand {
     @Flag(help: "Print the time of each phase and peak memory to stderr.") var timings = false
     @Flag(name: .customLong("report-unused-suppressions"), help: "Warn about suppression comments that match nothing.")
     var reportUnusedSuppressions = false
+    @Option(help: "Colour the text report: auto (on a terminal; NO_COLOR and FORCE_COLOR apply), always, never.")
+    var color: String = "auto"
 
     func run() throws {
         var c = CheckCommand()
@@ -64,7 +66,11 @@ struct Check: ParsableCommand {
         c.config = config
         c.exclude = exclude
         c.reportUnusedSuppressions = reportUnusedSuppressions
-        c.color = isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        guard let choice = ColorChoice(rawValue: color) else {
+            throw UsageError("--color must be one of auto, always, never (got `\(color)`)")
+        }
+        c.color = choice
+        c.environment = ProcessInfo.processInfo.environment
         let status = try c.run()
         if status != 0 { throw ExitCode(status) }
     }

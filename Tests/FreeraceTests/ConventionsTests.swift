@@ -248,4 +248,49 @@ struct ConventionsTests {
             #expect(r.stderr.contains("wrote script.py"), "\(args): \(r)")
         }
     }
+
+    // MARK: colour
+
+    struct ColorCase: Sendable, CustomTestStringConvertible {
+        var args: [String]
+        var environment: [String: String]
+        var colored: Bool
+        var testDescription: String {
+            (args + environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
+        }
+    }
+
+    /// Standard output is a file in these runs (not a terminal).
+    static let colorCases: [ColorCase] = [
+        .init(args: [], environment: ["NO_COLOR": "", "FORCE_COLOR": ""], colored: false),
+        .init(args: ["--color", "auto"], environment: ["NO_COLOR": "", "FORCE_COLOR": ""], colored: false),
+        .init(args: ["--color", "always"], environment: ["NO_COLOR": "1", "FORCE_COLOR": ""], colored: true),
+        .init(args: ["--color=always"], environment: ["NO_COLOR": "", "FORCE_COLOR": ""], colored: true),
+        .init(args: ["--color", "never"], environment: ["NO_COLOR": "", "FORCE_COLOR": "1"], colored: false),
+        .init(args: [], environment: ["NO_COLOR": "", "FORCE_COLOR": "1"], colored: true),
+        .init(args: [], environment: ["NO_COLOR": "1", "FORCE_COLOR": ""], colored: false),
+        .init(args: [], environment: ["NO_COLOR": "1", "FORCE_COLOR": "1"], colored: false),
+        .init(args: ["--format", "json", "--color", "always"], environment: [:], colored: false),
+    ]
+
+    @Test(arguments: colorCases)
+    func colorFollowsTheOptionAndTheEnvironment(_ c: ColorCase) throws {
+        let (dir, _) = try CLITests.buggyProject("color")
+        defer { dir.remove() }
+        let binary = try #require(FreeraceCLI.binary)
+        let r = try FreeraceCLI.runProgram(binary, ["check", "box.c"] + c.args, in: dir.url, environment: c.environment)
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stdout.contains("\u{1B}[") == c.colored, "\(r)")
+        if c.colored {
+            #expect(r.stdout.contains("\u{1B}[1;33mwarning\u{1B}[0m"), "the severity is coloured: \(r)")
+            #expect(r.stdout.contains("[\u{1B}[35mFR301\u{1B}[0m]"), "the code is coloured: \(r)")
+        }
+    }
+
+    @Test func unknownColorChoiceIsAUsageError() throws {
+        let (dir, _) = try CLITests.buggyProject("color-bad")
+        defer { dir.remove() }
+        let r = try FreeraceCLI.run(["check", "box.c", "--color", "sometimes"], in: dir.url)
+        #expect(r.status == 2 && r.stderr.contains("--color"), "\(r)")
+    }
 }
