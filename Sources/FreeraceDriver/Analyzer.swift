@@ -53,11 +53,11 @@ public enum Analyzer {
         // Files are read twice rather than all held at once: a first byte scan for free-threading
         // declarations (auto target), then each file is read again right before it is parsed, so
         // the run never keeps the whole corpus in memory next to its facts.
-        @Sendable func load(_ i: Int) -> SourceLoader.Outcome { SourceLoader.load(path: files[i].path, language: files[i].language) }
+        @Sendable func load(_ i: Int) -> SourceLoader.Outcome { set.load(files[i].path, language: files[i].language) }
         var freeThreadedProjects = Set<String>()
         if options.target == .auto {
             let declares = parallelMap(count: files.count, jobs: options.jobs) { i -> Bool in
-                if case .success(let bytes) = SourceLoader.readBytes(path: files[i].path) { return declaresFreeThreading(bytes) }
+                if case .success(let bytes) = set.readBytes(files[i].path) { return declaresFreeThreading(bytes) }
                 return false
             }
             for i in files.indices where declares[i] { freeThreadedProjects.insert(roots[i]) }

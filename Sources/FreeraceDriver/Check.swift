@@ -32,6 +32,9 @@ public struct CheckCommand: Sendable {
     public var config: String?
     public var exclude: [String] = []
     public var reportUnusedSuppressions = false
+    /// The path a source read from standard input (`check -`) is analyzed and reported at; its
+    /// extension gives its language.
+    public var stdinFilename: String?
     /// `--color`: resolved against the environment and the output when the report is written.
     public var color: ColorChoice = .auto
     /// The environment colour choices read (`NO_COLOR`, `FORCE_COLOR`).
@@ -92,12 +95,36 @@ public struct CheckCommand: Sendable {
         }
     }
 
+    /// For `check -`: the path standard input is analyzed at, and its language. `-` without
+    /// `--stdin-filename` is refused: the name gives the language and the place of the findings,
+    /// and no default fits C, C++, Cython and Python alike.
+    func stdinName() throws -> (path: String, language: Language)? {
+        let dashes = paths.filter { $0 == "-" }.count
+        guard dashes > 0 else {
+            if let n = stdinFilename {
+                throw UsageError("--stdin-filename \(n) names the source read from standard input: add `-` to the paths")
+            }
+            return nil
+        }
+        guard dashes == 1 else { throw UsageError("standard input (`-`) can be checked once per run") }
+        guard let name = stdinFilename, !name.isEmpty else {
+            throw UsageError("check -: name the source read from standard input with --stdin-filename PATH (its extension gives the language: .c, .h, .cpp, .pyx, .py, …)")
+        }
+        guard let language = Language.of(path: name) else {
+            throw UsageError("--stdin-filename \(name): not a C, C++, Cython or Python file name (.c, .h, .cc, .cpp, .hpp, .pyx, .pxd, .py, …)")
+        }
+        return (name, language)
+    }
+
     /// Runs the check; returns the exit status (0 clean, 1 findings). Throws `UsageError` for status 2.
     public func run(stdout: (String) throws -> Void = Console.out) throws -> Int32 {
         guard !paths.isEmpty else { throw UsageError("no paths given: freerace check PATH...") }
+        let stdinSource = try stdinName()
+        // standard input stands for the file it names, for the configuration as for the rest
+        let namedPaths = paths.map { $0 == "-" ? stdinSource?.path ?? $0 : $0 }
         let cfg: Config
         do {
-            cfg = try config.map { try Config.load(path: $0) } ?? Config.discover(for: paths)
+            cfg = try config.map { try Config.load(path: $0) } ?? Config.discover(for: namedPaths)
         } catch let e as Config.Error {
             throw UsageError(e.description)
         }
@@ -141,9 +168,15 @@ public struct CheckCommand: Sendable {
         }
         opts.exclude = exclude + (cfg.exclude ?? [])
         opts.includeGenerated = cfg.includeGenerated ?? false
-        let set = SourceSet(paths: paths, exclude: opts.exclude)
+        var set = SourceSet(paths: paths.filter { $0 != "-" }, exclude: opts.exclude)
         if !set.missing.isEmpty {
             throw UsageError("path not found: \(set.missing.joined(separator: ", "))")
+        }
+        if let (name, language) = stdinSource {
+            guard let bytes = FileSystem.readAll(0, limit: SourceLoader.maxBytes) else {
+                throw UsageError("cannot read standard input: \(String(cString: strerror(errno)))")
+            }
+            set.addGiven(path: name, language: language, bytes: bytes)
         }
         let baselinePath = baseline ?? cfg.baseline
         // a baseline that does not exist yet is fine when this run writes it
@@ -184,7 +217,7 @@ public struct CheckCommand: Sendable {
         let useColor = fmt == .text && color.enabled(isTerminal: toStdout && Terminal.isTerminal(1), environment: environment)
         let options = Renderer.Options(color: useColor, statistics: statistics, quiet: quiet,
                                        sourceRoot: fmt == .sarif ? ReportSupport.sarifSourceRoot() : nil)
-        let lines = ReportSupport.lineReader()
+        let lines = ReportSupport.lineReader(overrides: set.given)
         let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, options: options, lines: lines)
         // beside a text report, warnings about the inputs go to standard error, as a compiler's do
         // (the other formats carry them inside)

@@ -9,6 +9,9 @@ public struct SourceSet: Sendable {
     public var warnings: [FileWarning] = []
     /// Paths the user named that do not exist (a usage error).
     public var missing: [String] = []
+    /// Files whose contents were given rather than read (standard input), by the path they are
+    /// analyzed and reported at.
+    public var given: [String: [UInt8]] = [:]
 
     static let skippedDirectories: Set<String> = [
         "build", "dist", "node_modules", "__pycache__", "site-packages", "venv", "env", "_build", "CMakeFiles",
@@ -35,6 +38,27 @@ public struct SourceSet: Sendable {
             let looked = paths.filter { !missing.contains($0) }.joined(separator: ", ")
             warnings.append(FileWarning(path: looked, message: "no C, C++, Cython or Python files found"))
         }
+    }
+
+    /// Adds a file whose contents were given (standard input, `check -`), analyzed and reported
+    /// at `path`: it replaces a file at the same place found on disk (an editor's unsaved buffer).
+    public mutating func addGiven(path: String, language: Language, bytes: [UInt8]) {
+        let id = Self.identity(path)
+        files.removeAll { Self.identity($0.path) == id }
+        files.append((path, language))
+        files.sort { $0.path < $1.path }
+        given[path] = bytes
+    }
+
+    /// Reads a file of the set: its given contents, or the file on disk.
+    public func load(_ path: String, language: Language) -> SourceLoader.Outcome {
+        SourceLoader.load(path: path, language: language, bytes: given[path])
+    }
+
+    /// The bytes of a file of the set, checked as every input is.
+    public func readBytes(_ path: String) -> Result<[UInt8], FileWarning> {
+        if let b = given[path] { return SourceLoader.accept(b, path: path) }
+        return SourceLoader.readBytes(path: path)
     }
 
     /// One key per file however its path was spelled (`ex/a.c`, `./ex/a.c`, `/abs/ex/a.c`,
@@ -121,8 +145,9 @@ public enum SourceLoader {
         case skipped(FileWarning)
     }
 
-    public static func load(path: String, language: Language) -> Outcome {
-        switch readBytes(path: path) {
+    /// `bytes`: the file's contents when they were given rather than read (standard input).
+    public static func load(path: String, language: Language, bytes given: [UInt8]? = nil) -> Outcome {
+        switch given.map({ accept($0, path: path) }) ?? readBytes(path: path) {
         case .failure(let w):
             return .skipped(w)
         case .success(var bytes):
@@ -167,7 +192,14 @@ public enum SourceLoader {
         guard let bytes = FileSystem.readAll(fd, expected: Int(st.st_size), limit: maxBytes) else {
             return .failure(FileWarning(path: path, message: "cannot read file: \(errnoText())"))
         }
-        if bytes.count > maxBytes { return .failure(tooLarge) }
+        return accept(bytes, path: path)
+    }
+
+    /// The checks on contents, wherever they came from: the size limit, and no binary data.
+    public static func accept(_ bytes: [UInt8], path: String) -> Result<[UInt8], FileWarning> {
+        if bytes.count > maxBytes {
+            return .failure(FileWarning(path: path, message: "file is larger than \(maxBytes >> 20) MB; skipped"))
+        }
         if isBinary(bytes) {
             return .failure(FileWarning(path: path, message: "binary file (NUL bytes); skipped"))
         }

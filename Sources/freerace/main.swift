@@ -20,7 +20,10 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Analyze files or directories (C, C++, Cython, Python).")
 
-    @Argument(help: "Files or directories to analyze (default: the current folder).") var paths: [String] = []
+    @Argument(help: "Files or directories to analyze (default: the current folder); `-` reads a source from standard input.")
+    var paths: [String] = []
+    @Option(name: .customLong("stdin-filename"), help: "The path of the source read from standard input (`-`): its language and where findings are reported.")
+    var stdinFilename: String?
     @Option(help: "Output format: text, json, sarif, github.") var format: String?
     @Option(name: [.short, .customLong("output")], help: "Write the report to a file.") var output: String?
     @Option(help: "Only these rule codes or prefixes (comma-separated, repeatable).") var select: [String] = []
@@ -66,6 +69,7 @@ struct Check: ParsableCommand {
         c.config = config
         c.exclude = exclude
         c.reportUnusedSuppressions = reportUnusedSuppressions
+        c.stdinFilename = stdinFilename
         guard let choice = ColorChoice(rawValue: color) else {
             throw UsageError("--color must be one of auto, always, never (got `\(color)`)")
         }

@@ -34,6 +34,20 @@ func sarifPhysical(_ result: [String: Any]) -> [String: Any]? {
     (result["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any]
 }
 
+/// Runs `freerace ARGS` with `input` on its standard input (through `sh`, so the shared runner
+/// stays as it is).
+func runWithStdin(_ args: [String], input: String, in cwd: URL, environment: [String: String] = [:]) throws -> CLIResult {
+    guard let binary = FreeraceCLI.binary else { throw CLIError("cannot find the freerace executable") }
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent("freerace-stdin-\(UUID().uuidString)")
+    try Data(input.utf8).write(to: file)
+    defer { try? FileManager.default.removeItem(at: file) }
+    var env = environment
+    env["FREERACE_TEST_STDIN"] = file.path
+    return try FreeraceCLI.runProgram(URL(fileURLWithPath: "/bin/sh"),
+                                      ["-c", "exec \"$0\" \"$@\" < \"$FREERACE_TEST_STDIN\"", binary.path] + args,
+                                      in: cwd, environment: env)
+}
+
 @Suite("Conventions")
 struct ConventionsTests {
     // MARK: SARIF for code scanning
@@ -292,5 +306,50 @@ struct ConventionsTests {
         defer { dir.remove() }
         let r = try FreeraceCLI.run(["check", "box.c", "--color", "sometimes"], in: dir.url)
         #expect(r.status == 2 && r.stderr.contains("--color"), "\(r)")
+    }
+
+    // MARK: standard input
+
+    @Test func checkReadsStandardInputAtTheGivenName() throws {
+        let dir = try CLIScratch("stdin")
+        defer { dir.remove() }
+        let text = CSample.buggy()
+        let line = try #require(CSample.line(of: CSample.freeMarker, in: text))
+        let r = try runWithStdin(["check", "-", "--stdin-filename", "src/box.c"], input: text, in: dir.url)
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stdout.contains("src/box.c:\(line):5: warning: `box_resize` frees `BoxObject.entries`"), "\(r)")
+        #expect(r.stdout.contains("  \(line) |     PyMem_Free(old);"), "the excerpt comes from standard input: \(r)")
+        #expect(r.stdout.contains("in 1 file."), "\(r)")
+        // the language follows the name: the same text named .py is Python (and finds nothing)
+        let py = try runWithStdin(["check", "-", "--stdin-filename", "box.py"], input: "def f():\n    return 1\n", in: dir.url)
+        #expect(py.status == 0 && py.stdout.contains("No findings in 1 file."), "\(py)")
+    }
+
+    @Test func standardInputReplacesTheFileItNames() throws {
+        let dir = try CLIScratch("stdin-replace")
+        defer { dir.remove() }
+        // on disk the fixed module; in the editor's buffer the buggy one
+        try dir.write("box.c", CSample.buggy { $0.locked = true })
+        let r = try runWithStdin(["check", "-", ".", "--stdin-filename", "box.c", "--format", "json"], input: CSample.buggy(),
+                                 in: dir.url)
+        #expect(r.status == 1, "\(r)")
+        let doc = try r.json()
+        #expect(jsonSummary(doc)["files"] as? Int == 1, "the buffer stands for the file, not beside it: \(r)")
+        #expect(jsonFindings(doc).compactMap(jsonLocation).map(\.path) == ["box.c"], "\(r)")
+    }
+
+    @Test(arguments: [
+        (["check", "-"], "--stdin-filename"),
+        (["check", "-", "--stdin-filename", "notes.txt"], "notes.txt"),
+        (["check", "box.c", "--stdin-filename", "box.c"], "`-`"),
+    ])
+    func standardInputNeedsASourceName(_ c: ([String], String)) throws {
+        let dir = try CLIScratch("stdin-usage")
+        defer { dir.remove() }
+        try dir.write("box.c", CSample.buggy())
+        let r = try runWithStdin(c.0, input: CSample.buggy(), in: dir.url)
+        #expect(r.status == 2, "\(r)")
+        #expect(r.stderr.contains(c.1), "\(r)")
+        #expect(!r.stdout.contains("[FR301]"), "\(r)")
     }
 }
