@@ -188,9 +188,11 @@ public struct CheckCommand: Sendable {
         let result = Analyzer.run(opts, files: set)
         if timings {
             let mb = Double(result.bytesAnalyzed) / 1e6
-            let line = String(format: "timings: %.2f MB in %d files; read+parse+facts %.2f s (peak RSS %d MB), programs+rules %.2f s (%d projects), total %.2f s; peak RSS %d MB\n",
-                              mb, result.filesAnalyzed, result.phaseSeconds.facts, result.peakAfterFactsMB,
-                              result.phaseSeconds.rules, result.projectCount, result.elapsed, peakRSSMegabytes())
+            func f2(_ x: Double) -> String { String(format: "%.2f", x) }
+            let line = "timings: \(f2(mb)) MB in \(counted(result.filesAnalyzed, "file")); read+parse+facts "
+                + "\(f2(result.phaseSeconds.facts)) s (peak RSS \(result.peakAfterFactsMB) MB), programs+rules "
+                + "\(f2(result.phaseSeconds.rules)) s (\(counted(result.projectCount, "project"))), total \(f2(result.elapsed)) s; "
+                + "peak RSS \(peakRSSMegabytes()) MB\n"
             Console.err(line)
         }
         let filter = FindingFilter(select: selectCodes, ignore: ignoreCodes, baselineIDs: baselineIDs)

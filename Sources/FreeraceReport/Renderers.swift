@@ -219,11 +219,11 @@ public enum Renderer {
             for (code, n) in r.countsByCode.sorted(by: { $0.key < $1.key }) { out += "\(n)\t\(code)\n" }
         }
         let n = r.findings.count
-        var tail = n == 0 ? "No findings" : "Found \(n) finding\(n == 1 ? "" : "s")"
+        var tail = n == 0 ? "No findings" : "Found " + counted(n, "finding")
         if n > 0 {
             tail += " (" + r.countsByCode.sorted(by: { $0.key < $1.key }).map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
         }
-        tail += " in \(r.filesAnalyzed) file\(r.filesAnalyzed == 1 ? "" : "s")"
+        tail += " in " + counted(r.filesAnalyzed, "file")
         if r.suppressed > 0 { tail += "; \(r.suppressed) suppressed" }
         if r.baselined > 0 { tail += "; \(r.baselined) in baseline" }
         // no elapsed time here: the same code gives byte-identical text (`--timings` has the time)

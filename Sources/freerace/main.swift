@@ -149,9 +149,11 @@ struct GenerateDocs: ParsableCommand {
         commandName: "generate-docs", abstract: "Write docs/rules/*.md from the rules' documentation.", shouldDisplay: false)
     @Argument(help: "Output directory.") var directory: String = "docs/rules"
     func run() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if !FileSystem.isDirectory(directory), mkdir(directory, 0o777) != 0 {
+            throw UsageError("cannot create folder \(directory): \(String(cString: strerror(errno)))")
+        }
         for (name, text) in RuleDocs.files() {
-            try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+            try OutputFile.write(text, to: FileSystem.join(directory, name))
         }
     }
 }

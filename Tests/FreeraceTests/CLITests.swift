@@ -1222,7 +1222,7 @@ struct CLITests {
         #expect(langs["python"]?["functions"] as? Int == 2)
         // Text form and a missing path.
         let t = try FreeraceCLI.run(["parse-stats", "."], in: dir.url)
-        #expect(t.status == 0 && t.stdout.contains("c: 1 files"), "\(t)")
+        #expect(t.status == 0 && t.stdout.contains("c: 1 file, "), "\(t)")
         let missing = try FreeraceCLI.run(["parse-stats", "nope"], in: dir.url)
         #expect(missing.status == 2 && missing.stderr.contains("nope"), "\(missing)")
     }

@@ -352,4 +352,42 @@ struct ConventionsTests {
         #expect(r.stderr.contains(c.1), "\(r)")
         #expect(!r.stdout.contains("[FR301]"), "\(r)")
     }
+
+    // MARK: messages
+
+    @Test func countsAgreeWithTheirNouns() throws {
+        let (dir, _) = try CLITests.buggyProject("plurals")
+        defer { dir.remove() }
+        let one = try FreeraceCLI.run(["check", "box.c", "--timings"], in: dir.url)
+        #expect(one.stdout.contains("Found 1 finding (FR301: 1) in 1 file."), "\(one)")
+        #expect(one.stderr.contains(" in 1 file;") && one.stderr.contains("(1 project)"), "\(one)")
+        try dir.write("other/box.c", CSample.buggy())
+        try dir.write("other/pyproject.toml", "")
+        let two = try FreeraceCLI.run(["check", ".", "--timings"], in: dir.url)
+        #expect(two.stdout.contains("Found 2 findings (FR301: 2) in 2 files."), "\(two)")
+        #expect(two.stderr.contains(" in 2 files;") && two.stderr.contains("(2 projects)"), "\(two)")
+        let stats = try FreeraceCLI.run(["parse-stats", "box.c"], in: dir.url)
+        #expect(stats.stdout.contains("c: 1 file, ") && stats.stdout.contains(" 0 file-scope recoveries"), "\(stats)")
+    }
+
+    @Test func errorsAreInOurWordsWithTheSystemsReason() throws {
+        let (dir, _) = try CLITests.buggyProject("messages")
+        defer { dir.remove() }
+        let missing = try FreeraceCLI.run(["check", "box.c", "--config", "nope.toml"], in: dir.url)
+        #expect(missing.status == 2, "\(missing)")
+        #expect(missing.stderr.contains("cannot read configuration file nope.toml: No such file or directory"), "\(missing)")
+        try dir.write(".freerace.toml", "select = [\n")
+        let bad = try FreeraceCLI.run(["check", "box.c"], in: dir.url)
+        #expect(bad.status == 2, "\(bad)")
+        #expect(bad.stderr.range(of: #"\.freerace\.toml:1:\d+: invalid TOML: error while parsing array"#,
+                                 options: .regularExpression) != nil, "compiler-style place, our capitalization: \(bad)")
+        let docs = try FreeraceCLI.run(["generate-docs", "no/such/place"], in: dir.url)
+        #expect(docs.status == 2 && docs.stderr.contains("cannot create folder no/such/place: No such file or directory"),
+                "\(docs)")
+        for r in [missing, bad, docs] {
+            for foundation in ["couldn’t", "Error Domain", "The file", "The data", "NSCocoaErrorDomain"] {
+                #expect(!r.stderr.contains(foundation), "\(r)")
+            }
+        }
+    }
 }
