@@ -95,6 +95,25 @@ public struct CheckCommand: Sendable {
         }
     }
 
+    /// `--quiet` and `--statistics` shape what people read: the text report (both) and GitHub
+    /// annotations (`--quiet`: headlines without the trace). A JSON or SARIF report is read by
+    /// programs and is always whole (JSON has the counts per rule in `summary.byCode`), so
+    /// asking to trim it is refused rather than ignored.
+    static func checkOutputOptions(format: OutputFormat, quiet: Bool, statistics: Bool) throws {
+        switch format {
+        case .text:
+            return
+        case .github:
+            if statistics {
+                throw UsageError("--statistics applies to the text format only (GitHub annotations are one per finding)")
+            }
+        case .json, .sarif:
+            let counts = format == .json ? "summary.byCode has the counts per rule" : "results carry their ruleId"
+            if statistics { throw UsageError("--statistics applies to the text format only (in \(format.rawValue), \(counts))") }
+            if quiet { throw UsageError("--quiet applies to the text and github formats only (a \(format.rawValue) report is always whole)") }
+        }
+    }
+
     /// For `check -`: the path standard input is analyzed at, and its language. `-` without
     /// `--stdin-filename` is refused: the name gives the language and the place of the findings,
     /// and no default fits C, C++, Cython and Python alike.
@@ -136,6 +155,7 @@ public struct CheckCommand: Sendable {
         guard let fmt = OutputFormat(rawValue: formatName) else {
             throw UsageError("--format must be one of text, json, sarif, github (got `\(formatName)`)")
         }
+        try Self.checkOutputOptions(format: fmt, quiet: quiet, statistics: statistics)
         if !select.isEmpty, Self.codes(select).isEmpty {
             throw UsageError("--select needs at least one rule code or name (or ALL)")
         }

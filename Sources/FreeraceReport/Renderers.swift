@@ -97,7 +97,7 @@ public enum Renderer {
         public var color = false
         /// Counts per rule (text).
         public var statistics = false
-        /// Headlines and the summary only (text).
+        /// Headlines and the summary only (text); annotations without the trace (github).
         public var quiet = false
         /// SARIF: the absolute folder artifact URIs are relative to (`%SRCROOT%`); files outside
         /// it are named by absolute `file://` URIs. Nil: the current folder.
@@ -121,7 +121,7 @@ public enum Renderer {
         case .sarif:
             return PathText.display(sarif(placed, rules: rules, sourceRoot: options.sourceRoot ?? FileSystem.currentDirectory()),
                                     inJSON: true) + "\n"
-        case .github: return PathText.display(github(placed))
+        case .github: return PathText.display(github(placed, quiet: options.quiet))
         }
     }
 
@@ -450,7 +450,8 @@ public enum Renderer {
 
     // MARK: GitHub annotations
 
-    static func github(_ placed: Placed) -> String {
+    /// `quiet`: each annotation holds the headline only, without the trace, why and help.
+    static func github(_ placed: Placed, quiet: Bool = false) -> String {
         let r = placed.report
         func esc(_ s: String) -> String {
             s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
@@ -460,8 +461,10 @@ public enum Renderer {
         var out = ""
         for f in r.findings {
             var body = f.message
-            for n in f.notes { body += "\n" + (n.thread.map { "thread \($0)  " } ?? "") + "\(n.location.description): \(n.message)" }
-            body += "\nwhy: \(f.why)\nhelp: \(f.help)"
+            if !quiet {
+                for n in f.notes { body += "\n" + (n.thread.map { "thread \($0)  " } ?? "") + "\(n.location.description): \(n.message)" }
+                body += "\nwhy: \(f.why)\nhelp: \(f.help)"
+            }
             let end = placed.ends[f.location].map { ",endColumn=\($0)" } ?? ""
             out += "::\(f.severity == .error ? "error" : "warning") file=\(prop(f.location.path)),line=\(f.location.line),col=\(f.location.column)\(end),title=\(prop("\(f.code) \(f.name)"))::\(esc(body))\n"
         }

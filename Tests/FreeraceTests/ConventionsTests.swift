@@ -390,4 +390,34 @@ struct ConventionsTests {
             }
         }
     }
+
+    // MARK: --quiet and --statistics per format
+
+    @Test(arguments: [
+        (["--format", "json", "--quiet"], "--quiet"),
+        (["--format", "json", "--statistics"], "--statistics"),
+        (["--format", "sarif", "--quiet"], "--quiet"),
+        (["--format", "sarif", "--statistics"], "--statistics"),
+        (["--format", "github", "--statistics"], "--statistics"),
+    ])
+    func quietAndStatisticsAreRefusedWhereTheyCannotApply(_ c: ([String], String)) throws {
+        let (dir, _) = try CLITests.buggyProject("quiet-refused")
+        defer { dir.remove() }
+        let r = try FreeraceCLI.run(["check", "box.c"] + c.0, in: dir.url)
+        #expect(r.status == 2, "\(r)")
+        #expect(r.stderr.contains(c.1) && r.stderr.contains("applies to the text"), "\(r)")
+        #expect(r.stdout.isEmpty, "\(r)")
+    }
+
+    @Test func quietGitHubAnnotationsHoldTheHeadlineOnly() throws {
+        let (dir, line) = try CLITests.buggyProject("quiet-github")
+        defer { dir.remove() }
+        let full = try FreeraceCLI.run(["check", "box.c", "--format", "github"], in: dir.url)
+        let quiet = try FreeraceCLI.run(["check", "box.c", "--format", "github", "--quiet"], in: dir.url)
+        #expect(quiet.status == 1, "\(quiet)")
+        #expect(full.stdout.contains("%0Awhy: "), "\(full)")
+        #expect(quiet.stdout.hasPrefix("::warning file=box.c,line=\(line),col=5,"), "\(quiet)")
+        #expect(!quiet.stdout.contains("%0A"), "no trace, why or help: \(quiet)")
+        #expect(quiet.stdout.contains("frees `BoxObject.entries`"), "\(quiet)")
+    }
 }
