@@ -97,6 +97,7 @@ public enum Analyzer {
             return (nil, w, 0)
         case .source(let src):
             if !options.includeGenerated, SourceLoader.isGeneratedByCython(src) { return (nil, nil, 0) }
+            if SourceLoader.isReproScript(src) { return (nil, nil, 0) }
             var opts = options
             if freeThreaded { opts.defines["Py_GIL_DISABLED"] = opts.defines["Py_GIL_DISABLED"] ?? "1" }
             return (extract(src, options: opts, macros: macros), nil, src.bytes.count)
