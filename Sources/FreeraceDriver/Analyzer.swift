@@ -46,7 +46,7 @@ public enum Analyzer {
     /// (`Py_MOD_GIL_NOT_USED`, `PyUnstable_Module_SetGIL`, Cython's `freethreading_compatible`)
     /// is read with `Py_GIL_DISABLED` defined: the free-threading rules judge the code a
     /// free-threaded build compiles, not a `#ifndef Py_GIL_DISABLED` branch it never runs.
-    public static func facts(_ options: AnalysisOptions, set: SourceSet)
+    public static func facts(_ options: AnalysisOptions, set: SourceSet, progress: Progress = .off)
         -> (facts: [FileFacts], warnings: [FileWarning], bytes: Int) {
         let files = set.files
         let roots = projectRoots(files.map(\.path))
@@ -69,8 +69,10 @@ public enum Analyzer {
         let headerIndices = files.indices.filter { isHeader[$0] }
         let otherIndices = files.indices.filter { !isHeader[$0] }
         let ft = freeThreadedProjects
+        progress.phase("parsing", total: files.count, noun: "file", plural: "files")
         let headerResults = parallelMap(count: headerIndices.count, jobs: options.jobs) { k -> (FileFacts?, FileWarning?, Int) in
             let i = headerIndices[k]
+            defer { progress.step() }
             return extractLoaded(load(i), options: options, freeThreaded: ft.contains(roots[i]), macros: ProjectMacros())
         }
         var macros: [String: ProjectMacros] = [:]
@@ -80,6 +82,7 @@ public enum Analyzer {
         let projectMacros = macros
         let otherResults = parallelMap(count: otherIndices.count, jobs: options.jobs) { k -> (FileFacts?, FileWarning?, Int) in
             let i = otherIndices[k]
+            defer { progress.step() }
             return extractLoaded(load(i), options: options, freeThreaded: ft.contains(roots[i]),
                                  macros: projectMacros[roots[i]] ?? ProjectMacros())
         }
@@ -140,14 +143,15 @@ public enum Analyzer {
     }
 
     /// The whole pipeline: files → facts → one program per project → rules → sorted findings.
+    /// `progress` hears of each file parsed and each project analyzed.
     public static func run(_ options: AnalysisOptions, rules: [any Rule] = RuleRegistry.all,
-                           files: SourceSet? = nil) -> AnalysisResult {
+                           files: SourceSet? = nil, progress: Progress = .off) -> AnalysisResult {
         let start = Date()
         // the caller may have walked the paths already (to report missing ones): once is enough
         let set = files ?? SourceSet(paths: options.paths, exclude: options.exclude)
         // the facts are handed to their programs one project at a time and go with them
         let (pending, roots, sizes, sups, filesAnalyzed, warnings, bytes) = { () -> (Handoff<[FileFacts]>, [String], [Int], [String: [Suppression]], Int, [FileWarning], Int) in
-            let (facts, warnings, bytes) = Self.facts(options, set: set)
+            let (facts, warnings, bytes) = Self.facts(options, set: set, progress: progress)
             var sups: [String: [Suppression]] = [:]
             for f in facts where !f.suppressions.isEmpty { sups[f.path] = f.suppressions }
             let groups = projects(facts)
@@ -160,8 +164,10 @@ public enum Analyzer {
         // along call chains); projects run in parallel, smallest first, so that by the time the
         // largest is analyzed the facts of the others are already freed.
         let order = sizes.indices.sorted { (sizes[$0], $0) < (sizes[$1], $1) }
+        progress.phase("analyzing", total: order.count, noun: "project", plural: "projects")
         let perProject = parallelMap(count: order.count, jobs: options.jobs) { k -> (Int, [Report.ModuleStatus], [Finding]) in
             let i = order[k]
+            defer { progress.step() }
             let program = Program(files: pending.take(i), target: options.target)
             let ctx = RuleContext(program: program)
             var all: [Finding] = []

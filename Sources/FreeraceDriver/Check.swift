@@ -35,6 +35,9 @@ public struct CheckCommand: Sendable {
     /// The path a source read from standard input (`check -`) is analyzed and reported at; its
     /// extension gives its language.
     public var stdinFilename: String?
+    /// Progress on standard error: nil shows it when standard error is a terminal (after half a
+    /// second, unless `quiet`); true always and from the start; false never.
+    public var progress: Bool?
     /// `--color`: resolved against the environment and the output when the report is written.
     public var color: ColorChoice = .auto
     /// The environment colour choices read (`NO_COLOR`, `FORCE_COLOR`).
@@ -205,7 +208,10 @@ public struct CheckCommand: Sendable {
         let previousEntries = try writeBaseline.map { try Self.readBaseline($0, mayBeAbsent: true, forWriting: true) } ?? []
         let baselineIDs = Set(baselineEntries.map(\.id))
 
-        let result = Analyzer.run(opts, files: set)
+        let shown = progress ?? (Terminal.isTerminal(2) && !quiet)
+        let meter = Progress(enabled: shown, delay: progress == true ? 0 : 0.5)
+        let result = Analyzer.run(opts, files: set, progress: meter)
+        meter.finish()
         if timings {
             let mb = Double(result.bytesAnalyzed) / 1e6
             func f2(_ x: Double) -> String { String(format: "%.2f", x) }

@@ -45,6 +45,9 @@ struct Check: ParsableCommand {
     @Flag(help: "Print the time of each phase and peak memory to stderr.") var timings = false
     @Flag(name: .customLong("report-unused-suppressions"), help: "Warn about suppression comments that match nothing.")
     var reportUnusedSuppressions = false
+    @Flag(inversion: .prefixedNo,
+          help: "Show progress on stderr (default: when stderr is a terminal and the run takes over half a second, not with --quiet).")
+    var progress: Bool?
     @Option(help: "Colour the text report: auto (on a terminal; NO_COLOR and FORCE_COLOR apply), always, never.")
     var color: String = "auto"
 
@@ -70,6 +73,7 @@ struct Check: ParsableCommand {
         c.exclude = exclude
         c.reportUnusedSuppressions = reportUnusedSuppressions
         c.stdinFilename = stdinFilename
+        c.progress = progress
         guard let choice = ColorChoice(rawValue: color) else {
             throw UsageError("--color must be one of auto, always, never (got `\(color)`)")
         }

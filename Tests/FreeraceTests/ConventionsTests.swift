@@ -439,4 +439,34 @@ struct ConventionsTests {
         #expect(jsonSummary(try r.json())["files"] as? Int == 2, "box.c and real.py, not the scripts: \(r)")
         #expect(!r.stdout.contains("stress_box.py") && !r.stdout.contains("old_repro.py"), "\(r)")
     }
+
+    // MARK: progress
+
+    @Test func noProgressWhenStandardErrorIsNotATerminal() throws {
+        let (dir, _) = try CLITests.buggyProject("progress-off")
+        defer { dir.remove() }
+        let r = try FreeraceCLI.run(["check", "box.c"], in: dir.url)
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.isEmpty, "\(r)")
+        let t = try FreeraceCLI.run(["check", "box.c", "--timings"], in: dir.url)
+        #expect(!t.stderr.contains("\r") && t.stderr.hasPrefix("timings: "), "\(t)")
+    }
+
+    @Test func forcedProgressIsDrawnInPlaceAndCleared() throws {
+        let (dir, _) = try CLITests.buggyProject("progress-on")
+        defer { dir.remove() }
+        try dir.write("other/box.c", CSample.buggy())
+        try dir.write("other/pyproject.toml", "")
+        let r = try FreeraceCLI.run(["check", ".", "--progress", "--timings"], in: dir.url)
+        #expect(r.status == 1, "\(r)")
+        #expect(r.stderr.hasPrefix("\rfreerace: parsing 0/2 files"), "\(r)")
+        #expect(r.stderr.contains("\rfreerace: parsing 2/2 files"), "the end of a phase is drawn: \(r)")
+        #expect(r.stderr.contains("\rfreerace: analyzing 2/2 projects"), "\(r)")
+        // the line is blanked before anything else is written, and --timings keeps its summary
+        let blank = try #require(r.stderr.range(of: #"\r +\rtimings: "#, options: .regularExpression), "\(r)")
+        #expect(r.stderr[blank.upperBound...].contains(" in 2 files;"), "\(r)")
+        #expect(!r.stdout.contains("\r"), "progress never reaches the report: \(r)")
+        let off = try FreeraceCLI.run(["check", ".", "--no-progress"], in: dir.url)
+        #expect(off.stderr.isEmpty, "\(off)")
+    }
 }
