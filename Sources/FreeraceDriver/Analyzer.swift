@@ -75,19 +75,19 @@ public enum Analyzer {
     /// (`Py_MOD_GIL_NOT_USED`, `PyUnstable_Module_SetGIL`, Cython's `freethreading_compatible`)
     /// is read with `Py_GIL_DISABLED` defined: the free-threading rules judge the code a
     /// free-threaded build compiles, not a `#ifndef Py_GIL_DISABLED` branch it never runs.
-    public static func facts(_ options: AnalysisOptions, set: SourceSet)
+    public static func facts(_ options: AnalysisOptions, set: SourceSet, progress: Progress = .off)
         -> (facts: [FileFacts], warnings: [FileWarning], bytes: Int) {
         let files = set.files
         let roots = projectRoots(files.map(\.path))
         // Files are read twice rather than all held at once: a first byte scan for free-threading
         // declarations (auto target), then each file is read again right before it is parsed, so
         // the run never keeps the whole corpus in memory next to its facts.
-        @Sendable func load(_ i: Int) -> SourceLoader.Outcome { SourceLoader.load(path: files[i].path, language: files[i].language) }
+        @Sendable func load(_ i: Int) -> SourceLoader.Outcome { set.load(files[i].path, language: files[i].language) }
         var freeThreadedProjects = Set<String>()
         if files.contains(where: { options.forFile($0.path).target == .auto }) {
             let declares = parallelMap(count: files.count, jobs: options.jobs) { i -> Bool in
                 guard options.forFile(files[i].path).target == .auto else { return false }
-                if case .success(let bytes) = SourceLoader.readBytes(path: files[i].path) { return declaresFreeThreading(bytes) }
+                if case .success(let bytes) = set.readBytes(files[i].path) { return declaresFreeThreading(bytes) }
                 return false
             }
             for i in files.indices where declares[i] { freeThreadedProjects.insert(roots[i]) }
@@ -99,8 +99,10 @@ public enum Analyzer {
         let headerIndices = files.indices.filter { isHeader[$0] }
         let otherIndices = files.indices.filter { !isHeader[$0] }
         let ft = freeThreadedProjects
+        progress.phase("parsing", total: files.count, noun: "file", plural: "files")
         let headerResults = parallelMap(count: headerIndices.count, jobs: options.jobs) { k -> (FileFacts?, FileWarning?, Int) in
             let i = headerIndices[k]
+            defer { progress.step() }
             return extractLoaded(load(i), options: options, freeThreaded: ft.contains(roots[i]), macros: ProjectMacros())
         }
         var macros: [String: ProjectMacros] = [:]
@@ -110,6 +112,7 @@ public enum Analyzer {
         let projectMacros = macros
         let otherResults = parallelMap(count: otherIndices.count, jobs: options.jobs) { k -> (FileFacts?, FileWarning?, Int) in
             let i = otherIndices[k]
+            defer { progress.step() }
             return extractLoaded(load(i), options: options, freeThreaded: ft.contains(roots[i]),
                                  macros: projectMacros[roots[i]] ?? ProjectMacros())
         }
@@ -128,6 +131,7 @@ public enum Analyzer {
         case .source(let src):
             var opts = options.forFile(src.path)
             if !opts.includeGenerated, SourceLoader.isGeneratedByCython(src) { return (nil, nil, 0) }
+            if SourceLoader.isReproScript(src) { return (nil, nil, 0) }
             if freeThreaded { opts.defines["Py_GIL_DISABLED"] = opts.defines["Py_GIL_DISABLED"] ?? "1" }
             return (extract(src, options: opts, macros: macros), nil, src.bytes.count)
         }
@@ -141,7 +145,7 @@ public enum Analyzer {
         for (f, w, b) in results {
             if let f {
                 facts.append(f)
-                for m in f.warnings { warnings.append(FileWarning(path: f.path, message: m)) }
+                for m in f.warnings { warnings.append(FileWarning(path: f.path, line: m.line, column: m.column, message: m.message)) }
             }
             if let w { warnings.append(w) }
             bytes += b
@@ -174,14 +178,15 @@ public enum Analyzer {
     }
 
     /// The whole pipeline: files → facts → one program per project → rules → sorted findings.
+    /// `progress` hears of each file parsed and each project analyzed.
     public static func run(_ options: AnalysisOptions, rules: [any Rule] = RuleRegistry.all,
-                           files: SourceSet? = nil) -> AnalysisResult {
+                           files: SourceSet? = nil, progress: Progress = .off) -> AnalysisResult {
         let start = Date()
         // the caller may have walked the paths already (to report missing ones): once is enough
         let set = files ?? SourceSet(paths: options.paths, exclude: options.exclude)
         // the facts are handed to their programs one project at a time and go with them
         let (pending, roots, sizes, sups, filesAnalyzed, contextFiles, warnings, bytes) = { () -> (Handoff<[FileFacts]>, [String], [Int], [String: [Suppression]], Int, Int, [FileWarning], Int) in
-            let (facts, warnings, bytes) = Self.facts(options, set: set)
+            let (facts, warnings, bytes) = Self.facts(options, set: set, progress: progress)
             let contextFiles = set.contextFiles.isEmpty ? 0 : facts.count(where: { set.contextFiles.contains($0.path) })
             var sups: [String: [Suppression]] = [:]
             for f in facts where !f.suppressions.isEmpty { sups[f.path] = f.suppressions }
@@ -195,8 +200,10 @@ public enum Analyzer {
         // along call chains); projects run in parallel, smallest first, so that by the time the
         // largest is analyzed the facts of the others are already freed.
         let order = sizes.indices.sorted { (sizes[$0], $0) < (sizes[$1], $1) }
+        progress.phase("analyzing", total: order.count, noun: "project", plural: "projects")
         let perProject = parallelMap(count: order.count, jobs: options.jobs) { k -> (Int, [Report.ModuleStatus], [Finding]) in
             let i = order[k]
+            defer { progress.step() }
             var program = Program(files: pending.take(i), target: options.target)
             if !options.fileSettings.isEmpty {
                 for f in program.files {

@@ -32,7 +32,16 @@ public struct CheckCommand: Sendable {
     public var config: String?
     public var exclude: [String] = []
     public var reportUnusedSuppressions = false
-    public var color = false
+    /// The path a source read from standard input (`check -`) is analyzed and reported at; its
+    /// extension gives its language.
+    public var stdinFilename: String?
+    /// Progress on standard error: nil shows it when standard error is a terminal (after half a
+    /// second, unless `quiet`); true always and from the start; false never.
+    public var progress: Bool?
+    /// `--color`: resolved against the environment and the output when the report is written.
+    public var color: ColorChoice = .auto
+    /// The environment colour choices read (`NO_COLOR`, `FORCE_COLOR`).
+    public var environment: [String: String] = [:]
 
     public init() {}
 
@@ -87,6 +96,46 @@ public struct CheckCommand: Sendable {
                 ? "--write-baseline \(path): the file exists and is not a freerace baseline; not overwriting it"
                 : "cannot read baseline \(path): \(error)")
         }
+    }
+
+    /// `--quiet` and `--statistics` shape what people read: the text report (both) and GitHub
+    /// annotations (`--quiet`: headlines without the trace). A JSON or SARIF report is read by
+    /// programs and is always whole (JSON has the counts per rule in `summary.byCode`), so
+    /// asking to trim it is refused rather than ignored.
+    static func checkOutputOptions(format: OutputFormat, quiet: Bool, statistics: Bool) throws {
+        switch format {
+        case .text:
+            return
+        case .github:
+            if statistics {
+                throw UsageError("--statistics applies to the text format only (GitHub annotations are one per finding)")
+            }
+        case .json, .sarif:
+            let counts = format == .json ? "summary.byCode has the counts per rule" : "results carry their ruleId"
+            if statistics { throw UsageError("--statistics applies to the text format only (in \(format.rawValue), \(counts))") }
+            if quiet { throw UsageError("--quiet applies to the text and github formats only (a \(format.rawValue) report is always whole)") }
+        }
+    }
+
+    /// For `check -`: the path standard input is analyzed at, and its language. `-` without
+    /// `--stdin-filename` is refused: the name gives the language and the place of the findings,
+    /// and no default fits C, C++, Cython and Python alike.
+    func stdinName() throws -> (path: String, language: Language)? {
+        let dashes = paths.filter { $0 == "-" }.count
+        guard dashes > 0 else {
+            if let n = stdinFilename {
+                throw UsageError("--stdin-filename \(n) names the source read from standard input: add `-` to the paths")
+            }
+            return nil
+        }
+        guard dashes == 1 else { throw UsageError("standard input (`-`) can be checked once per run") }
+        guard let name = stdinFilename, !name.isEmpty else {
+            throw UsageError("check -: name the source read from standard input with --stdin-filename PATH (its extension gives the language: .c, .h, .cpp, .pyx, .py, …)")
+        }
+        guard let language = Language.of(path: name) else {
+            throw UsageError("--stdin-filename \(name): not a C, C++, Cython or Python file name (.c, .h, .cc, .cpp, .hpp, .pyx, .pxd, .py, …)")
+        }
+        return (name, language)
     }
 
     /// What one configuration file decides for the files it governs, with the command line
@@ -149,10 +198,14 @@ public struct CheckCommand: Sendable {
     /// context, and only findings that involve them are reported (`CheckedScope`).
     public func run(stdout: (String) throws -> Void = Console.out) throws -> Int32 {
         guard !paths.isEmpty else { throw UsageError("no paths given: freerace check PATH...") }
+        let stdinSource = try stdinName()
+        // standard input stands for the file it names, for the configuration as for the rest
+        let namedPaths = paths.map { $0 == "-" ? stdinSource?.path ?? $0 : $0 }
         let formatName = format ?? "text"
         guard let fmt = OutputFormat(rawValue: formatName) else {
             throw UsageError("--format must be one of text, json, sarif, github (got `\(formatName)`)")
         }
+        try Self.checkOutputOptions(format: fmt, quiet: quiet, statistics: statistics)
         if !select.isEmpty, Self.codes(select).isEmpty {
             throw UsageError("--select needs at least one rule code or name (or ALL)")
         }
@@ -166,7 +219,7 @@ public struct CheckCommand: Sendable {
             if let e = resolver.error { throw UsageError(e.description) }
         }
         // the first path's configuration is the default, and the one that sets `jobs`
-        let firstIndex = resolver.index(ofPath: paths[0])
+        let firstIndex = resolver.index(ofPath: namedPaths[0])
         try stopOnConfigError()
         var baselines: [String: Set<String>] = [:]
         var governance: [Int: Governance] = [firstIndex: try govern(resolver.configs[firstIndex], baselines: &baselines)]
@@ -179,10 +232,16 @@ public struct CheckCommand: Sendable {
             let i = resolver.index(ofFolder: dir)  // may discover a configuration: before reading `configs`
             return resolver.configs[i].exclude ?? []
         }
-        var set = SourceSet(paths: paths, exclude: exclude, excludeFor: excludeFor)
+        var set = SourceSet(paths: paths.filter { $0 != "-" }, exclude: exclude, excludeFor: excludeFor)
         try stopOnConfigError()
         if !set.missing.isEmpty {
             throw UsageError("path not found: \(set.missing.joined(separator: ", "))")
+        }
+        if let (name, language) = stdinSource {
+            guard let bytes = FileSystem.readAll(0, limit: SourceLoader.maxBytes) else {
+                throw UsageError("cannot read standard input: \(String(cString: strerror(errno)))")
+            }
+            set.addGiven(path: name, language: language, bytes: bytes)
         }
         set.addProjectContext(exclude: exclude, excludeFor: excludeFor)
         try stopOnConfigError()
@@ -204,12 +263,17 @@ public struct CheckCommand: Sendable {
         // the entries already in the file a run updates: kept, whatever this run finds
         let previousEntries = try writeBaseline.map { try Self.readBaseline($0, mayBeAbsent: true, forWriting: true) } ?? []
 
-        let result = Analyzer.run(opts, files: set)
+        let shown = progress ?? (Terminal.isTerminal(2) && !quiet)
+        let meter = Progress(enabled: shown, delay: progress == true ? 0 : 0.5)
+        let result = Analyzer.run(opts, files: set, progress: meter)
+        meter.finish()
         if timings {
             let mb = Double(result.bytesAnalyzed) / 1e6
-            let line = String(format: "timings: %.2f MB in %d files; read+parse+facts %.2f s (peak RSS %d MB), programs+rules %.2f s (%d projects), total %.2f s; peak RSS %d MB\n",
-                              mb, result.filesAnalyzed, result.phaseSeconds.facts, result.peakAfterFactsMB,
-                              result.phaseSeconds.rules, result.projectCount, result.elapsed, peakRSSMegabytes())
+            func f2(_ x: Double) -> String { String(format: "%.2f", x) }
+            let line = "timings: \(f2(mb)) MB in \(counted(result.filesAnalyzed, "file")); read+parse+facts "
+                + "\(f2(result.phaseSeconds.facts)) s (peak RSS \(result.peakAfterFactsMB) MB), programs+rules "
+                + "\(f2(result.phaseSeconds.rules)) s (\(counted(result.projectCount, "project"))), total \(f2(result.elapsed)) s; "
+                + "peak RSS \(peakRSSMegabytes()) MB\n"
             Console.err(line)
         }
         // Findings that involve a checked file, filtered by the configuration of the file they are
@@ -225,12 +289,14 @@ public struct CheckCommand: Sendable {
         var baselinedFindings: [Finding] = []
         var suppressed = 0
         var unused: [(String, Suppression)] = []
+        var unknown: [(path: String, suppression: Suppression, code: String)] = []
         for i in Set(findingsOf.keys).union(suppressionsOf.keys).sorted() {
             let outcome = governance[i]!.filter.apply(findingsOf[i] ?? [], suppressions: suppressionsOf[i] ?? [:])
             kept += outcome.kept
             baselinedFindings += outcome.baselinedFindings
             suppressed += outcome.suppressed
             unused += outcome.unusedSuppressions.filter { scope.isChecked($0.0) }
+            unknown += outcome.unknownCodes.filter { scope.isChecked($0.path) }
         }
         unused.sort { ($0.0, $0.1.line) < ($1.0, $1.1.line) }
         if let w = writeBaseline {
@@ -238,26 +304,32 @@ public struct CheckCommand: Sendable {
             let current = (kept + baselinedFindings).map(Baseline.Entry.init)
             try OutputFile.write(Baseline.encode(previousEntries + current), to: w)
         }
+        // a suppression that names no rule suppresses nothing: always worth a warning
+        let unknownCodes = unknown.map { u in
+            FileWarning(path: u.path, line: u.suppression.line,
+                        message: "suppression names unknown rule code `\(u.code)`; it suppresses nothing (see `freerace rules`)")
+        }
         let targets = Set(governance.values.map(\.settings.target))
         var report = Report(
             findings: Analyzer.sortFindings(kept.map(scope.relocated)),
             filesAnalyzed: result.filesAnalyzed - result.contextFilesAnalyzed, bytesAnalyzed: result.bytesAnalyzed,
-            elapsedSeconds: result.elapsed, warnings: result.warnings.filter { scope.isChecked($0.path) },
+            elapsedSeconds: result.elapsed, warnings: result.warnings.filter { scope.isChecked($0.path) } + unknownCodes,
             modules: result.modules.filter { scope.isChecked($0.file) },
             target: targets.count == 1 ? targets.first!.rawValue : "mixed", suppressed: suppressed,
             baselined: baselinedFindings.count,
-            unusedSuppressions: reportUnusedSuppressions ? unused.map { "\($0.0):\($0.1.line)" } : [])
+            unusedSuppressions: reportUnusedSuppressions
+                ? unused.map { UnusedSuppression(path: $0.0, line: $0.1.line, codes: $0.1.codes, fileLevel: $0.1.fileLevel) }
+                : [])
         report.contextFiles = result.contextFilesAnalyzed
-        var cache: [String: [Substring]] = [:]
-        let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, color: color && (output == nil || output == "-"),
-                                   statistics: statistics, quiet: quiet) { path, line in
-            if cache[path] == nil {
-                let s = FileSystem.text(path) ?? ""
-                cache[path] = s.split(separator: "\n", omittingEmptySubsequences: false)
-            }
-            guard let lines = cache[path], line >= 1, line <= lines.count else { return nil }
-            return String(lines[line - 1]).trimmingCharacters(in: CharacterSet(charactersIn: "\r"))
-        }
+        let toStdout = output == nil || output == "-"
+        let useColor = fmt == .text && color.enabled(isTerminal: toStdout && Terminal.isTerminal(1), environment: environment)
+        let options = Renderer.Options(color: useColor, statistics: statistics, quiet: quiet,
+                                       sourceRoot: fmt == .sarif ? ReportSupport.sarifSourceRoot() : nil)
+        let lines = ReportSupport.lineReader(overrides: set.given)
+        let text = Renderer.render(report, format: fmt, rules: RuleRegistry.all, options: options, lines: lines)
+        // beside a text report, warnings about the inputs go to standard error, as a compiler's do
+        // (the other formats carry them inside)
+        if fmt == .text { Console.err(Renderer.warningText(report, lines: lines)) }
         if let o = output, o != "-" {
             try OutputFile.write(text, to: o)
         } else {

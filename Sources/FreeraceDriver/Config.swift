@@ -30,29 +30,34 @@ public struct Config: Sendable, Equatable {
     /// Loads an explicit file: `.freerace.toml` (top-level keys) or `pyproject.toml` (`[tool.freerace]`).
     public static func load(path: String) throws -> Config {
         guard let text = FileSystem.text(path) else {
-            throw Error(description: "cannot read configuration file \(path)")
+            throw Error(description: "cannot read configuration file \(path): \(String(cString: strerror(errno)))")
         }
         if FileSystem.baseName(path) == "pyproject.toml" {
             return try loadPyproject(path: path) ?? Config()
         }
-        let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch {
-            throw Error(description: "\(path): invalid TOML: \(error)")
-        }
+        let table = try parseTOML(text, path: path)
         return try from(table, source: path, prefix: "")
     }
 
     static func loadPyproject(path: String) throws -> Config? {
         guard let text = FileSystem.text(path) else { return nil }
-        let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch {
-            throw Error(description: "\(path): invalid TOML: \(error)")
-        }
+        let table = try parseTOML(text, path: path)
         guard let tool = table["tool"]?.table, let entry = tool["freerace"] else { return nil }
         guard let fr = entry.table else {
             throw Error(description: "\(path): `tool.freerace` must be a table ([tool.freerace]), not a value")
         }
         return try from(fr, source: path, prefix: "tool.freerace.")
+    }
+
+    /// The table of a TOML text; a syntax error is reported at its place, compiler-style
+    /// (`pyproject.toml:3:12: invalid TOML: …`).
+    static func parseTOML(_ text: String, path: String) throws -> TOMLTable {
+        do { return try TOMLTable(string: text) } catch let e as TOMLParseError {
+            let what = e.description.hasPrefix("Error while ") ? "e" + e.description.dropFirst() : e.description
+            throw Error(description: "\(path):\(e.source.begin.line):\(e.source.begin.column): invalid TOML: \(what)")
+        } catch {
+            throw Error(description: "\(path): invalid TOML")
+        }
     }
 
     static func from(_ t: TOMLTable, source: String, prefix: String) throws -> Config {

@@ -54,6 +54,8 @@ public enum Console {
 
     /// Standard error. When even that fails there is no one left to tell: the run ends with 2.
     public static func err(_ text: String) {
+        // nothing to say is no failure, even with standard error closed
+        guard !text.isEmpty else { return }
         if closedAtStart[2] || writeAll(2, Array(PathText.display(text).utf8)) != nil { exit(2) }
     }
 }

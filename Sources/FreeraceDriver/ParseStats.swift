@@ -68,11 +68,11 @@ extension ParseStats {
     public func text() -> String {
         var out = ""
         for (name, l) in languages.sorted(by: { $0.key < $1.key }) {
-            out += "\(name): \(l.files) files, \(l.bytes) bytes, \(l.functions) functions, \(l.clean) clean, "
-                + "\(l.recovered) recovered (\(String(format: "%.2f", l.percentClean))% clean), "
-                + "\(l.recoveredRegions) file-scope recoveries\n"
+            out += "\(name): \(counted(l.files, "file")), \(counted(l.bytes, "byte")), \(counted(l.functions, "function")), "
+                + "\(l.clean) clean, \(l.recovered) recovered (\(String(format: "%.2f", l.percentClean))% clean), "
+                + "\(counted(l.recoveredRegions, "file-scope recovery", "file-scope recoveries"))\n"
         }
-        if generatedSkipped > 0 { out += "left out: \(generatedSkipped) Cython-generated C files\n" }
+        if generatedSkipped > 0 { out += "left out: \(counted(generatedSkipped, "Cython-generated C file"))\n" }
         for w in skipped { out += "\(w.path): warning: \(w.message)\n" }
         return out
     }

@@ -76,7 +76,9 @@ public struct ReproCommand: Sendable {
                             elapsedSeconds: r.elapsed, warnings: [],
                             modules: [], target: target ?? "auto", suppressed: 0, baselined: 0, unusedSuppressions: [])
         if r.outcome != nil || format != "text" {
-            try stdout(Renderer.render(report, format: fmt, rules: RuleRegistry.all, quiet: false))
+            let options = Renderer.Options(sourceRoot: fmt == .sarif ? ReportSupport.sarifSourceRoot() : nil)
+            try stdout(Renderer.render(report, format: fmt, rules: RuleRegistry.all, options: options,
+                                       lines: ReportSupport.lineReader()))
         }
         switch r.outcome?.result {
         case .reproduced?: return Status.reproduced

@@ -80,7 +80,10 @@ struct Extractor {
         facts.suppressions = Suppressions.parse(comments: file.view.comments.map {
             (file.source.line(of: Int($0.start)), file.source.text(Int($0.start), $0.end), $0.atLineStart)
         }, commentPrefix: "//")
-        for d in file.diagnostics { facts.warnings.append(d.message) }
+        for d in file.diagnostics {
+            let at = file.source.location(of: d.offset)
+            facts.warnings.append(LineDiagnostic(line: at.line, column: at.column, message: d.message))
+        }
         visitDeclarations(file.root)
     }
 

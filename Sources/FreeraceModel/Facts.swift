@@ -289,7 +289,8 @@ public struct FileFacts: Sendable, Codable {
     public var suppressions: [Suppression] = []
     /// Calls of `PyUnstable_Module_SetGIL(m, Py_MOD_GIL_NOT_USED)` and Cython's directive.
     public var declaresGILFree: [Pos] = []
-    public var warnings: [String] = []
+    /// Parse warnings, at their line and byte column.
+    public var warnings: [LineDiagnostic] = []
     /// Parse health of this file.
     public var functionCount = 0
     public var recoveredFunctions = 0

@@ -1,5 +1,7 @@
 // The result types of the Python / Cython frontend. Plain values, all `Sendable`.
 
+import FreeraceSyntax
+
 /// A 1-based line and byte column.
 public struct PyPos: Sendable, Hashable {
     public var line: Int
@@ -276,9 +278,9 @@ public struct PyParsedFile: Sendable {
     public var recoveredFunctionCount: Int
     /// Recoveries outside any function.
     public var fileScopeRecoveries: Int
-    public var diagnostics: [String]
+    public var diagnostics: [LineDiagnostic]
     public init(path: String, isCython: Bool, body: [PyStmt], comments: [PyComment], directives: [String: String],
-                functionCount: Int, recoveredFunctionCount: Int, fileScopeRecoveries: Int, diagnostics: [String]) {
+                functionCount: Int, recoveredFunctionCount: Int, fileScopeRecoveries: Int, diagnostics: [LineDiagnostic]) {
         self.path = path
         self.isCython = isCython
         self.body = body

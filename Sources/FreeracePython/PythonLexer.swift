@@ -54,7 +54,7 @@ struct PyTok {
 struct PyLexResult {
     var toks: [PyTok]
     var comments: [PyComment]
-    var diagnostics: [String]
+    var diagnostics: [LineDiagnostic]
 }
 
 struct PyLexer {
@@ -63,7 +63,7 @@ struct PyLexer {
     let isCython: Bool
     var toks: [PyTok] = []
     var comments: [PyComment] = []
-    var diagnostics: [String] = []
+    var diagnostics: [LineDiagnostic] = []
     var line = 1
     var lineStart = 0
     var depth = 0
@@ -90,7 +90,7 @@ struct PyLexer {
     }
 
     mutating func diag(_ s: String) {
-        if diagnostics.count < PyLexer.maxDiagnostics { diagnostics.append("\(line):\(c.pos - lineStart + 1): \(s)") }
+        if diagnostics.count < PyLexer.maxDiagnostics { diagnostics.append(LineDiagnostic(line: line, column: c.pos - lineStart + 1, message: s)) }
     }
 
     @inline(__always)

@@ -2,6 +2,8 @@
 // cannot be parsed is skipped to the end of its logical line and recorded as `.unparsed`; a broken
 // compound-statement header is skipped to its last `:` so the body is still parsed.
 
+import FreeraceSyntax
+
 struct PyParser {
     let toks: [PyTok]
     let bytes: [UInt8]
@@ -16,7 +18,7 @@ struct PyParser {
     var functionCount = 0
     var recoveredFunctionCount = 0
     var fileScopeRecoveries = 0
-    var diagnostics: [String] = []
+    var diagnostics: [LineDiagnostic] = []
     var inPattern = false
 
     /// Guarded expression frames (about four per bracket level: 100 nested brackets). Deep enough for
@@ -123,12 +125,12 @@ struct PyParser {
         if failed { return }
         failed = true
         if diagnostics.count < Self.maxDiagnostics {
-            diagnostics.append("\(tok.line):\(tok.col): \(msg)")
+            diagnostics.append(LineDiagnostic(line: Int(tok.line), column: Int(tok.col), message: msg))
         }
     }
 
     mutating func note(_ msg: String) {
-        if diagnostics.count < Self.maxDiagnostics { diagnostics.append("\(tok.line):\(tok.col): \(msg)") }
+        if diagnostics.count < Self.maxDiagnostics { diagnostics.append(LineDiagnostic(line: Int(tok.line), column: Int(tok.col), message: msg)) }
     }
 
     /// Counts one recovery (in the innermost function, or at file scope).

@@ -36,9 +36,18 @@ public struct FindingFilter: Sendable {
         public var baselined: Int { baselinedFindings.count }
         /// Suppression comments that matched no finding: (path, suppression).
         public var unusedSuppressions: [(String, Suppression)]
+        /// Codes named by suppression comments that name no rule (`ignore[FR999]`), which
+        /// therefore suppress nothing: (path, suppression, code as written).
+        public var unknownCodes: [(path: String, suppression: Suppression, code: String)] = []
     }
 
-    public func apply(_ findings: [Finding], suppressions: [String: [Suppression]]) -> Outcome {
+    /// Whether a code in a suppression comment names a rule or a family of rules (`FR3`).
+    public static func isKnownSuppressionCode(_ code: String, rules: [String]) -> Bool {
+        !code.isEmpty && rules.contains { $0.hasPrefix(code.uppercased()) }
+    }
+
+    public func apply(_ findings: [Finding], suppressions: [String: [Suppression]],
+                      ruleCodes: [String] = RuleRegistry.all.map(\.code)) -> Outcome {
         var kept: [Finding] = []
         var suppressed = 0
         var baselined: [Finding] = []
@@ -56,10 +65,18 @@ public struct FindingFilter: Sendable {
             kept.append(f)
         }
         var unused: [(String, Suppression)] = []
+        var unknown: [(path: String, suppression: Suppression, code: String)] = []
         for (path, list) in suppressions.sorted(by: { $0.key < $1.key }) {
-            for s in list where !s.foreign && !used.contains("\(path):\(s.line)") { unused.append((path, s)) }
+            for s in list where !s.foreign {
+                let bad = s.codes.filter { !Self.isKnownSuppressionCode($0, rules: ruleCodes) }
+                unknown += bad.map { (path, s, $0) }
+                // a comment that names only unknown codes is reported for them, not twice
+                if !s.codes.isEmpty, bad.count == s.codes.count { continue }
+                if !used.contains("\(path):\(s.line)") { unused.append((path, s)) }
+            }
         }
-        return Outcome(kept: kept, suppressed: suppressed, baselinedFindings: baselined, unusedSuppressions: unused)
+        return Outcome(kept: kept, suppressed: suppressed, baselinedFindings: baselined, unusedSuppressions: unused,
+                       unknownCodes: unknown)
     }
 
     static func covers(_ s: Suppression, _ f: Finding) -> Bool {

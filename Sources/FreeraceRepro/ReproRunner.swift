@@ -71,7 +71,16 @@ public enum ReproRunner {
         let data = DataBox()
         pipe.fileHandleForReading.readabilityHandler = { h in data.append(h.availableData) }
         do { try p.run() } catch {
-            return (127, nil, "cannot run \(args.joined(separator: " ")): \(error)")
+            // in our words, with the system's reason (Foundation's message names neither)
+            let reason: String
+            if let cwd, !FileSystem.isDirectory(cwd) {
+                reason = "folder \(cwd) does not exist"
+            } else if access("/usr/bin/env", X_OK) != 0 {
+                reason = "/usr/bin/env: \(String(cString: strerror(errno)))"
+            } else {
+                reason = "the process could not be started"
+            }
+            return (127, nil, "cannot run \(args.joined(separator: " ")): \(reason)")
         }
         let deadline = Date().addingTimeInterval(timeout)
         while p.isRunning {

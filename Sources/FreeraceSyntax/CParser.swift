@@ -110,7 +110,7 @@ public enum CFrontend {
                                              unbalancedDirectives: view.unbalanced)
         var diags = lexed.diagnostics
         if view.unbalanced > 0 {
-            diags.append(SyntaxDiagnostic(offset: 0, message: "\(view.unbalanced) unbalanced conditional directive(s)"))
+            diags.append(SyntaxDiagnostic(offset: 0, message: counted(view.unbalanced, "unbalanced conditional directive")))
         }
         var parsed = ParsedFile(source: source, tokens: expanded.tokens, tree: result.0, root: result.1, functions: result.2,
                                 view: summary, diagnostics: diags, recoveryTokens: result.3)

@@ -108,12 +108,31 @@ public struct SourceFile: Sendable {
     public var lineCount: Int { lineStarts.count }
 }
 
-/// A problem with one input that did not stop the run.
+/// A problem with one input that did not stop the run; at a line and column (bytes) when it
+/// has one.
 public struct FileWarning: Error, Sendable, Hashable, Codable {
     public var path: String
+    public var line: Int?
+    public var column: Int?
     public var message: String
-    public init(path: String, message: String) {
+    public init(path: String, line: Int? = nil, column: Int? = nil, message: String) {
         self.path = path
+        self.line = line
+        self.column = column
         self.message = message
     }
+}
+
+/// A message about a place in a file being read (a parse warning), before the file's path is
+/// attached: 1-based line and byte column.
+public struct LineDiagnostic: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var line: Int
+    public var column: Int
+    public var message: String
+    public init(line: Int, column: Int, message: String) {
+        self.line = line
+        self.column = column
+        self.message = message
+    }
+    public var description: String { "\(line):\(column): \(message)" }
 }

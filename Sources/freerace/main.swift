@@ -20,15 +20,20 @@ struct Check: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check", abstract: "Analyze files or directories (C, C++, Cython, Python).")
 
-    @Argument(help: "Files or directories to analyze (default: the current folder).") var paths: [String] = []
+    @Argument(help: "Files or directories to analyze (default: the current folder); `-` reads a source from standard input.")
+    var paths: [String] = []
+    @Option(name: .customLong("stdin-filename"), help: "The path of the source read from standard input (`-`): its language and where findings are reported.")
+    var stdinFilename: String?
     @Option(help: "Output format: text, json, sarif, github.") var format: String?
     @Option(name: [.short, .customLong("output")], help: "Write the report to a file.") var output: String?
     @Option(help: "Only these rule codes or prefixes (comma-separated, repeatable).") var select: [String] = []
     @Option(help: "Skip these rule codes or prefixes (comma-separated, repeatable).") var ignore: [String] = []
     @Option(help: "free-threaded, gil, or auto (follow each module's Py_mod_gil declaration).") var target: String?
     @Option(help: "Python version for #if conditions, e.g. 3.14.") var python: String?
-    @Option(name: .customShort("D"), help: "Define a macro for #if conditions: NAME or NAME=VALUE.") var define: [String] = []
-    @Option(name: .customShort("U"), help: "Undefine a macro for #if conditions.") var undefine: [String] = []
+    // compiler spellings: `-DNAME=V`, `-DNAME`, `-UNAME` as well as `-D NAME=V`, `-U NAME`
+    @Option(name: .customShort("D", allowingJoined: true), help: "Define a macro for #if conditions: NAME or NAME=VALUE.")
+    var define: [String] = []
+    @Option(name: .customShort("U", allowingJoined: true), help: "Undefine a macro for #if conditions.") var undefine: [String] = []
     @Option(help: "Parallel jobs (default: number of cores).") var jobs: Int?
     @Option(help: "Ignore findings listed in this baseline file.") var baseline: String?
     @Option(name: .customLong("write-baseline"), help: "Write the current findings to a baseline file.") var writeBaseline: String?
@@ -40,6 +45,11 @@ struct Check: ParsableCommand {
     @Flag(help: "Print the time of each phase and peak memory to stderr.") var timings = false
     @Flag(name: .customLong("report-unused-suppressions"), help: "Warn about suppression comments that match nothing.")
     var reportUnusedSuppressions = false
+    @Flag(inversion: .prefixedNo,
+          help: "Show progress on stderr (default: when stderr is a terminal and the run takes over half a second, not with --quiet).")
+    var progress: Bool?
+    @Option(help: "Colour the text report: auto (on a terminal; NO_COLOR and FORCE_COLOR apply), always, never.")
+    var color: String = "auto"
 
     func run() throws {
         var c = CheckCommand()
@@ -62,7 +72,13 @@ struct Check: ParsableCommand {
         c.config = config
         c.exclude = exclude
         c.reportUnusedSuppressions = reportUnusedSuppressions
-        c.color = isatty(1) != 0 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        c.stdinFilename = stdinFilename
+        c.progress = progress
+        guard let choice = ColorChoice(rawValue: color) else {
+            throw UsageError("--color must be one of auto, always, never (got `\(color)`)")
+        }
+        c.color = choice
+        c.environment = ProcessInfo.processInfo.environment
         let status = try c.run()
         if status != 0 { throw ExitCode(status) }
     }
@@ -88,7 +104,8 @@ struct Repro: ParsableCommand {
     @Flag(name: .customLong("run"), help: "Run the script and record the outcome in the finding.") var runScript = false
     @Option(help: "How long to stress, in seconds.") var seconds: Int = 30
     @Option(help: "Python interpreter to build and run with.") var python: String = "python3"
-    @Option(help: "Pin the run to this CPU with taskset (-1: do not pin).") var cpu: Int = 0
+    // `.unconditional`: `--cpu -1` is a value, not an unknown option
+    @Option(parsing: .unconditional, help: "Pin the run to this CPU with taskset (-1: do not pin).") var cpu: Int = 0
     @Option(name: [.short, .customLong("output")], help: "Where to write the script.") var output: String?
     @Option(help: "Python module to import (default: from the finding).") var module: String?
     @Option(name: .customLong("type"), help: "Python type to instantiate (default: from the finding).") var typeName: String?
@@ -146,9 +163,11 @@ struct GenerateDocs: ParsableCommand {
         commandName: "generate-docs", abstract: "Write docs/rules/*.md from the rules' documentation.", shouldDisplay: false)
     @Argument(help: "Output directory.") var directory: String = "docs/rules"
     func run() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        if !FileSystem.isDirectory(directory), mkdir(directory, 0o777) != 0 {
+            throw UsageError("cannot create folder \(directory): \(String(cString: strerror(errno)))")
+        }
         for (name, text) in RuleDocs.files() {
-            try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8)
+            try OutputFile.write(text, to: FileSystem.join(directory, name))
         }
     }
 }
@@ -200,8 +219,29 @@ let arguments = (1..<Int(CommandLine.argc)).map { i -> String in
     let n = strlen(arg)
     return arg.withMemoryRebound(to: UInt8.self, capacity: n) { PathText.decode(UnsafeBufferPointer(start: $0, count: n)) }
 }
+/// Compiler spellings the argument parser cannot read: `-DNAME=VALUE` (it takes the `=` for the
+/// start of a value of an option `-DNAME`) becomes `-D NAME=VALUE`. `-DNAME` and `-UNAME` are
+/// read as they are (`allowingJoined`). Nothing after `--` is touched.
+func splitJoinedDefines(_ args: [String]) -> [String] {
+    var out: [String] = []
+    var rest = args[...]
+    while let a = rest.popFirst() {
+        if a == "--" {
+            out.append(a)
+            out += rest
+            break
+        }
+        if a.hasPrefix("-D"), a.count > 2, a.contains("="), !a.dropFirst(2).hasPrefix("=") {
+            out += ["-D", String(a.dropFirst(2))]
+        } else {
+            out.append(a)
+        }
+    }
+    return out
+}
+
 do {
-    var command = try Freerace.parseAsRoot(arguments)
+    var command = try Freerace.parseAsRoot(splitJoinedDefines(arguments))
     try command.run()
 } catch let e as UsageError {
     Console.err("freerace: error: \(e.description)\n")

@@ -32,9 +32,15 @@ struct CLIResult: Sendable, CustomStringConvertible {
             + String(format: "%.1fs", seconds) + "\n--- stdout ---\n\(stdout.prefix(4000))\n--- stderr ---\n\(stderr.prefix(4000))"
     }
 
-    /// Lines of stdout (text format) of the form `PATH: warning: MESSAGE` for this path.
+    /// Warnings about this path on stderr (text format): `PATH: warning: MESSAGE` or
+    /// `PATH:LINE:COL: warning: MESSAGE`.
     func fileWarnings(_ path: String) -> [String] {
-        stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("\(path): warning: ") }
+        stderr.split(separator: "\n").map(String.init).filter { l in
+            guard l.hasPrefix(path + ":") else { return false }
+            let rest = l.dropFirst(path.count)
+            return rest.hasPrefix(": warning: ")
+                || rest.range(of: #"^:\d+(:\d+)?: warning: "#, options: .regularExpression) != nil
+        }
     }
 
     /// Parses stdout as a JSON object.
@@ -1216,7 +1222,7 @@ struct CLITests {
         #expect(langs["python"]?["functions"] as? Int == 2)
         // Text form and a missing path.
         let t = try FreeraceCLI.run(["parse-stats", "."], in: dir.url)
-        #expect(t.status == 0 && t.stdout.contains("c: 1 files"), "\(t)")
+        #expect(t.status == 0 && t.stdout.contains("c: 1 file, "), "\(t)")
         let missing = try FreeraceCLI.run(["parse-stats", "nope"], in: dir.url)
         #expect(missing.status == 2 && missing.stderr.contains("nope"), "\(missing)")
     }
