@@ -33,8 +33,24 @@ struct BodyWalker {
 
     /// Records that the memory a field or global points to is used (see `Op.deref`).
     mutating func noteDeref(_ v: Value, at tok: Int32) {
-        guard case .path(let p) = v.stripped, !p.fields.isEmpty || p.root == .global else { return }
+        guard case .path(let p) = v.stripped else { return }
+        // a local pointer is recorded where it is loaded (`p = self->buf` uses the buffer) — and
+        // again where it is used with the GIL released: a pointer copied before
+        // Py_BEGIN_ALLOW_THREADS and dereferenced inside reads memory another thread may free
+        guard !p.fields.isEmpty || p.root == .global || (p.root == .local && gilReleasedHere) else { return }
         function.ops.append(.deref(p, pos: pos(tok), regions: activeRegions))
+    }
+
+    /// Whether the innermost open GIL region released the GIL.
+    var gilReleasedHere: Bool {
+        for o in open.reversed() {
+            switch function.regions[o.region].kind {
+            case .gilReleased: return true
+            case .gilHeldAgain: return false
+            default: continue
+            }
+        }
+        return false
     }
 
     /// Appends an assignment, remembering the conditions it is guarded by.

@@ -626,6 +626,9 @@ public final class SummaryEngine {
             switch op {
             case .deref(let p, let pos, let regions):
                 guard kinds.contains(.read) else { continue }
+                // a pointer this function unlinked from its place before using it (`db = self->db;
+                // self->db = NULL; … use(db)`) is its own: no other thread can load it any more
+                if p.root == .local, p.fields.isEmpty, unlinkGIL(f, .path(p), at: i) != nil { continue }
                 let locks = lockKeys(f, regions: regions)
                 let gil = gilState(f, regions: regions)
                 for o in origins(f, path: p, at: i) {

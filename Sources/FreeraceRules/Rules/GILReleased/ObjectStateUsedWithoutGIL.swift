@@ -58,8 +58,10 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             a view is held), or hold a `PyMutex` across the region that the freeing method also takes.
             """,
         knownLimitations: """
-            Only reads of the object's fields inside the region are checked; a pointer copied to a local \
-            before the release and dereferenced inside it is not tracked. Objects are identified by \
+            A pointer copied to a local before the release and dereferenced inside it is followed; \
+            one stored into a local struct and passed by address (`in.src = self->buf; \
+            decode(&in)`) is not, nor a cursor field that points into another field's buffer \
+            (`self->pos` into `self->buf`). Objects are identified by \
             struct type. A reader is reported only when its trace shows where the GIL was released. \
             An exported function nobody in the project calls is not blamed as the freeing side (its \
             callers' locks are unknown).
