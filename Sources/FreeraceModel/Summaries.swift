@@ -181,6 +181,7 @@ public final class SummaryEngine {
     private var memo: [Int: Summary] = [:]
     private var indexes: [Int: FunctionIndex] = [:]
     private var writtenMemo: [Int: [Origin: LockSet]] = [:]
+    private var interiorMemo: [String: [String]]?
     /// Maximum effects kept per (kind, origin) with distinct lock context.
     let perKey = 3
     let maxChain = 10
@@ -634,6 +635,12 @@ public final class SummaryEngine {
                 for o in origins(f, path: p, at: i) {
                     add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
                                chain: [Step(function: f, pos: pos, what: "uses `\(p.text)`")], source: .access(p)))
+                    // a cursor into another field's buffer reads that buffer
+                    for (q, b) in interiorOrigins(o, path: p, in: f) {
+                        add(Effect(kind: .read, origin: q, locks: locks, gil: gil, guards: [],
+                                   chain: [Step(function: f, pos: pos, what: "uses `\(p.text)`, which points into `\(b)`")],
+                                   source: .access(p)))
+                    }
                 }
             case .read(let p, let pos, let regions):
                 guard kinds.contains(.read) || kinds.contains(.frameRead) else { continue }
@@ -872,6 +879,81 @@ public final class SummaryEngine {
             previousLower = b >= 97 && b <= 122
         }
         return !word.isEmpty && destructorVerbs.contains(String(decoding: word, as: UTF8.self))
+    }
+
+    // MARK: interior pointers
+
+    /// The buffers a field points into: `self->pos = self->buf + n` makes `pos` a cursor into
+    /// `buf`'s memory, and so does storing it in an embedded struct (`self->zs.next_in = pos`
+    /// makes the embedded `zs`, which a library reads through `&self->zs`, point into `buf`).
+    /// Keyed by `Owner.field`, closed transitively; learned from every store of the project.
+    func interiorTargets(_ owner: String, _ field: String) -> [String] {
+        if interiorMemo == nil { interiorMemo = buildInterior() }
+        return interiorMemo?[owner + "." + field] ?? []
+    }
+
+    private func buildInterior() -> [String: [String]] {
+        var direct: [String: Set<String>] = [:]
+        for f in program.functions.indices where languages.contains(program.functions[f].language) {
+            for (i, op) in program.functions[f].ops.enumerated() {
+                guard case .assign(let t, let v, _, _) = op, let head = t.fields.first, placeOf(v) != nil,
+                      t.root != .unknown, t.root != .global else { continue }
+                var headPath = t
+                headPath.fields = [head]
+                guard let owner = program.lastOwner(headPath) else { continue }
+                // through embedded structs only: a store through a pointer member is another object's
+                if t.fields.count > 1 {
+                    guard let ht = program.fieldType(owner, head), ht.pointers == 0, !ht.isArray else { continue }
+                }
+                // the place the value was loaded from, through a few local copies (no summaries:
+                // this map is built while summaries are computed)
+                guard var q = placeOf(v) else { continue }
+                var at = i
+                for _ in 0..<4 where q.root == .local && q.fields.isEmpty {
+                    guard let last = index(f).assigns[q.name]?.last(where: { $0.op < at }), let next = placeOf(last.value)
+                    else { break }
+                    q = next
+                    at = last.op
+                }
+                guard q.fields.count == 1, q.root != .global, q.root != .unknown,
+                      (q.root == t.root && q.name == t.name) || program.lastOwner(q) == owner else { continue }
+                let b = q.fields[0]
+                if b != head { direct[owner + "." + head, default: []].insert(b) }
+            }
+        }
+        // transitive: `zs` points into what `pos` points into
+        var out: [String: [String]] = [:]
+        for (key, firsts) in direct {
+            guard let dot = key.lastIndex(of: ".") else { continue }
+            let owner = String(key[..<dot])
+            var seen = Set<String>()
+            var stack = Array(firsts)
+            while let b = stack.popLast(), seen.count < 16 {
+                guard seen.insert(b).inserted else { continue }
+                stack += direct[owner + "." + b] ?? []
+            }
+            seen.remove(String(key[key.index(after: dot)...]))
+            if !seen.isEmpty { out[key] = seen.sorted() }
+        }
+        return out
+    }
+
+    /// The origins a use of `o` (reached through `p`) also reads, as interior pointers into other
+    /// fields of the same object, with the name of each buffer.
+    func interiorOrigins(_ o: Origin, path p: AccessPath, in f: Int) -> [(Origin, String)] {
+        switch o {
+        case .field(let owner, let a):
+            return interiorTargets(owner, a).map { (.field(owner, $0), $0) }
+        case .param(let k, let fs) where fs.count == 1:
+            // the parameter's declared type, or the cast the path made of it
+            let declared = k < program.functions[f].params.count ? program.functions[f].params[k].type : nil
+            let rootType = p.root == .param(k) ? p.rootType ?? declared : declared
+            let head = AccessPath(root: .param(k), name: "", rootType: rootType, fields: fs, text: "")
+            guard let owner = program.lastOwner(head) else { return [] }
+            return interiorTargets(owner, fs[0]).map { (.param(k, [$0]), $0) }
+        default:
+            return []
+        }
     }
 
     /// When `v` is a local that took its value from a shared place (a field or global) which the

@@ -58,10 +58,11 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             a view is held), or hold a `PyMutex` across the region that the freeing method also takes.
             """,
         knownLimitations: """
-            A pointer copied to a local before the release and dereferenced inside it is followed; \
-            one stored into a local struct and passed by address (`in.src = self->buf; \
-            decode(&in)`) is not, nor a cursor field that points into another field's buffer \
-            (`self->pos` into `self->buf`). Objects are identified by \
+            A pointer copied to a local before the release and dereferenced inside it is followed, \
+            and so are cursor fields into another field's buffer (`self->pos = self->buf + n`, also \
+            stored in an embedded library stream: `self->zs.next_in = pos`); a pointer stored into \
+            a local struct and passed by address (`in.src = self->buf; decode(&in)`) is not. \
+            Objects are identified by \
             struct type. A reader is reported only when its trace shows where the GIL was released. \
             An exported function nobody in the project calls is not blamed as the freeing side (its \
             callers' locks are unknown).
