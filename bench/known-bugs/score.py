@@ -9,7 +9,8 @@ unpacked in CACHE/src) and `freerace check` runs on each whole unpacked sdist, a
 default target, or `--target free-threaded` where the manifest says so. A case is *found* when
 a finding of its expected rule points into one of its functions: the finding's enclosing
 function, or a function named in its headline or notes, in one of the case's files (or, when
-no location of the finding is in those files, by function name alone). It is *quiet after the
+no location of the finding is in those files, by function name alone); and, when the case names
+the places its bug is about (`places`), the headline or notes name one of them. It is *quiet after the
 fix* when no such finding exists in the AFTER sdist.
 
 Prints a table and the totals (recall, post-fix quiet, findings per KLOC), overall, per family
@@ -25,6 +26,7 @@ SOURCE_EXT = (".c", ".h", ".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", 
               ".pyx", ".pxd", ".pxi", ".py")
 SKIPPED_DIRS = {"build", "dist", "node_modules", "__pycache__", "site-packages", "venv", "env", "_build", "CMakeFiles"}
 TOKEN = re.compile(r"`([^`]+)`")
+PLACE_SPLIT = re.compile(r"->|[.\s()\[\],*&]+")
 
 
 def kloc(root):
@@ -96,7 +98,10 @@ def finding_matches(f, case, root):
     for text in [f.get("message", "")] + [n.get("message", "") for n in f.get("notes", [])]:
         tokens += TOKEN.findall(text)
     fn_hit = any(names_match(t, fn) for t in tokens if t for fn in fns)
-    return fn_hit and (file_hit or not files)
+    # the memory the bug is about, when the manifest names it: `ReaderObject.buf`, `s->memo`
+    places = case.get("places", [])
+    place_hit = not places or any(p in PLACE_SPLIT.split(t) for t in tokens if t for p in places)
+    return fn_hit and place_hit and (file_hit or not files)
 
 
 def main():
