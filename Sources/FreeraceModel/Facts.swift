@@ -188,6 +188,9 @@ public struct FunctionFacts: Sendable, Codable {
     public var language: Language
     /// For Cython `with nogil` / Python functions etc.: extra facts from the other frontends.
     public var attributes: [String] = []
+    /// A method of a Cython extension type (`cdef class Packer`): the type's name. Its C
+    /// attributes are the fields of the object struct of that name, as `self->f` in C.
+    public var extensionType: String? = nil
 
     public var location: Location { Location(path: file, line: Int(pos.line), column: Int(pos.column)) }
 

@@ -270,7 +270,7 @@ public final class SummaryEngine {
                 q.text = p.text
                 let rewritten = origins(f, path: q, at: last.op, depth: depth + 1)
                 if case .param = q.root { return rewritten }
-                return rewritten.union(typeBased ? program.lastOwner(p).map { [.field($0, p.fields.last!)] } ?? [] : [])
+                return rewritten.union(typeBased ? program.fieldOrigin(p).map { [$0] } ?? [] : [])
             }
             if found != nil {
                 // assigned something that is not a place (a call result): type-based, unless the
@@ -324,8 +324,8 @@ public final class SummaryEngine {
         case .unknown:
             break
         }
-        if typeBased, let owner = program.lastOwner(p) {
-            out.insert(.field(owner, p.fields.last!))
+        if typeBased, let o = program.fieldOrigin(p) {
+            out.insert(o)
         }
         return out
     }
@@ -354,8 +354,7 @@ public final class SummaryEngine {
         if fs.isEmpty, keepParameters { return o }
         guard !fs.isEmpty, k < fn.params.count else { return nil }
         let p = AccessPath(root: .param(k), name: fn.params[k].name, rootType: fn.params[k].type, fields: fs, text: "")
-        guard let owner = program.lastOwner(p) else { return nil }
-        return .field(owner, fs.last!)
+        return program.fieldOrigin(p)
     }
 
     /// The effects of a function as seen at an entry point: parameter origins resolved by type.
