@@ -77,6 +77,8 @@ public struct Program: Sendable {
     public var typedefs: [String: TypeRef] = [:]
     public var globals: [String: GlobalFacts] = [:]
     public var entryPoints: [EntryPoint] = []
+    /// Function-like macros of the project that forward their arguments to a function.
+    public var forwardingMacros: [String: String] = [:]
     public var modules: [ModuleInfo] = []
     /// file path → index into `modules`.
     public var moduleOfFile: [String: Int] = [:]
@@ -127,6 +129,7 @@ public struct Program: Sendable {
             }
             for (k, v) in f.typedefs where typedefs[k] == nil { typedefs[k] = v }
             allocMacros.formUnion(f.allocMacros)
+            for (k, v) in f.forwardingMacros where forwardingMacros[k] == nil { forwardingMacros[k] = v }
             for g in f.globals {
                 if let old = globals[g.name], old.initializer != nil, g.initializer == nil { continue }
                 globals[g.name] = g
@@ -325,6 +328,8 @@ public struct Program: Sendable {
             fn.calls.map { call -> [Int] in
                 if let name = call.callee {
                     if let t = resolveFunction(name, from: fn.file) { return [t] }
+                    // a macro forwarding its arguments to a function of the project
+                    if let target = forwardingMacros[name], let t = resolveFunction(target, from: fn.file) { return [t] }
                     // a global function pointer: `g_hook = handler; ... g_hook(x)`
                     return (storedFunctions[name] ?? []).map(\.function)
                 }

@@ -28,7 +28,8 @@ static inline int buffer_write(out_buffer *b, const char *data, size_t n)
     return 0;
 }
 
-static inline int buffer_put_byte(out_buffer *b, unsigned char c)
-{
-    return buffer_write(b, (const char *)&c, 1);
-}
+/* the template's functions append through this macro, defined here and used there */
+#define buffer_append(user, data, len) \
+        return buffer_write(user, (const char *)data, len)
+
+#include "buffer_template.h"
