@@ -835,7 +835,9 @@ public final class SummaryEngine {
                         if !embedded, case .null = v.stripped { return (k, p, nil) }
                         break
                     }
-                    if destructorName, let prefix = siblingPrefix, t.root == p.root, t.fields.count == p.fields.count,
+                    // a sibling: same object (root and name: two locals share the root kind)
+                    if destructorName, let prefix = siblingPrefix, t.root == p.root, t.name == p.name,
+                       t.fields.count == p.fields.count,
                        Array(t.fields.dropLast()) == prefix {
                         switch v.stripped {
                         case .null, .literal: return (k, p, t)
