@@ -123,7 +123,11 @@ struct Extractor {
                 return true
             }
             // one lock call, on a place reached from a parameter (a wrapper that takes and releases
-            // a lock is a critical section of its own, already seen where it runs)
+            // a lock is a critical section of its own, already seen where it runs); the same call
+            // on the same lock twice is one (`if (!PyThread_acquire_lock(s->lock, 0)) { release
+            // the GIL; PyThread_acquire_lock(s->lock, 1); … }`: try, then wait)
+            var seenCalls = Set<String>()
+            lockCalls = lockCalls.filter { seenCalls.insert($0.callee + "|" + ($0.arguments.first ?? "")).inserted }
             guard lockCalls.count == 1, let m = lockCalls.first, let lock = m.arguments.first,
                   !Set(BodyWalker.words(lock)).isDisjoint(with: params) else { continue }
             out[file.text(tree[kids[1]].mainTok)] = m
