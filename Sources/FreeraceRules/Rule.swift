@@ -90,6 +90,17 @@ public final class RuleContext {
         return s
     }()
 
+    /// Fields and globals whose memory or referenced object a method, slot or callback frees or
+    /// releases while the object is in use (not its dealloc, which runs when no one else has it,
+    /// nor an initializer).
+    public lazy var endedWhileInUseOrigins: Set<Origin> = {
+        var s = Set<Origin>()
+        for e in nativeConcurrentEntries where !e.initializesItsObject {
+            for fx in lifetimeEngine.entryEffects(e.function) where fx.kind != .exec { s.insert(fx.origin) }
+        }
+        return s
+    }()
+
     func lifetimeOrigins(of kinds: Set<EffectKind>) -> Set<Origin> {
         var s = Set<Origin>()
         for f in program.functions.indices {
