@@ -17,7 +17,10 @@ public struct BorrowedRefFromSharedContainer: Rule {
             `PyDict_GetItemWithError`, `PyDict_GetItemString`, `PyDict_SetDefault`, `PyWeakref_GetObject`, \
             `PyWeakref_GET_OBJECT`, `PyImport_AddModule`, `PyCell_GET` — and `PyDict_Next` outside a \
             critical section on the dict, when the container is shared (a field such as `self->items`, a \
-            global, a parameter) and the module runs without the GIL.
+            global, a parameter) and the module runs without the GIL. A field or global counts as a \
+            mutable container when something mutates or replaces it; a dict that is only added to \
+            (`PyDict_SetDefault`, which never replaces an item) and that no method releases keeps \
+            its items and is not reported.
             """,
         whyIsThisBad: """
             A borrowed reference is only valid while the container holds the object. Without the GIL, \
