@@ -399,6 +399,21 @@ public struct Program: Sendable {
         return nil
     }
 
+    /// Whether a member of this type holds a struct by value: not a pointer, also not through
+    /// a typedef of a pointer (`typedef struct ImagingMemoryInstance *Imaging;`).
+    public func isStructByValue(_ t: TypeRef) -> Bool {
+        guard t.pointers == 0, !t.isArray else { return false }
+        var name = t.name
+        for _ in 0..<8 {
+            // `typedef struct image_s {…} *Image;` names the struct too: the typedef says pointer
+            if let d = typedefs[name], d.pointers > 0 || d.isArray { return false }
+            if let s = structs[name], !s.fields.isEmpty { return true }
+            guard let d = typedefs[name], d.name != name else { return false }
+            name = d.name
+        }
+        return false
+    }
+
     /// The field origin of a place (`.field(owner, name)`): the struct that declares its last
     /// field, or — when the place goes through C structs embedded by value in a Python object
     /// (`self.pk.buf`, `self->state.buf`) — that object and the dotted path inside it
@@ -409,8 +424,8 @@ public struct Program: Sendable {
         guard let lastOwner = os.last ?? nil else { return nil }
         var k = p.fields.count - 1
         // walk back while the owner at k is a struct held by value in the owner at k-1
-        while k > 0, let outer = os[k - 1], let t = fieldType(outer, p.fields[k - 1]), t.pointers == 0, !t.isArray,
-              structFor(t.name) != nil, !isPythonObject(t.name) {
+        while k > 0, let outer = os[k - 1], let t = fieldType(outer, p.fields[k - 1]), isStructByValue(t),
+              !isPythonObject(t.name) {
             k -= 1
         }
         if k < p.fields.count - 1, let o = os[k], isPythonObject(o) {
