@@ -75,6 +75,7 @@ struct Extractor {
             if m.parameters == nil, Self.isPlaceText(m.body) { facts.placeMacros[m.name] = Self.stripParens(m.body) }
             if let c = Self.callMacro(m, wrappers: wrappers) { facts.callMacros[m.name] = c }
             if m.parameters != nil, Self.allocatesObject(body: m.body) { facts.allocMacros.append(m.name) }
+            if let target = Self.forwardedFunction(m) { facts.forwardingMacros[m.name] = target }
             if let ps = m.parameters, !ps.isEmpty { macroParamDerefs[m.name] = Self.parameterDerefs(body: m.body, parameters: ps) }
         }
         facts.suppressions = Suppressions.parse(comments: file.view.comments.map {
@@ -122,7 +123,11 @@ struct Extractor {
                 return true
             }
             // one lock call, on a place reached from a parameter (a wrapper that takes and releases
-            // a lock is a critical section of its own, already seen where it runs)
+            // a lock is a critical section of its own, already seen where it runs); the same call
+            // on the same lock twice is one (`if (!PyThread_acquire_lock(s->lock, 0)) { release
+            // the GIL; PyThread_acquire_lock(s->lock, 1); … }`: try, then wait)
+            var seenCalls = Set<String>()
+            lockCalls = lockCalls.filter { seenCalls.insert($0.callee + "|" + ($0.arguments.first ?? "")).inserted }
             guard lockCalls.count == 1, let m = lockCalls.first, let lock = m.arguments.first,
                   !Set(BodyWalker.words(lock)).isDisjoint(with: params) else { continue }
             out[file.text(tree[kids[1]].mainTok)] = m
@@ -255,6 +260,53 @@ struct Extractor {
                              arguments: w.arguments.map { BodyWalker.substitute($0, w.parameters, args) })
         }
         return CallMacro(parameters: m.parameters ?? [], callee: callee, arguments: args)
+    }
+
+    /// The function a function-like macro forwards its parameters to, in order and unchanged but
+    /// for casts: `#define A(u, b, n) return f(u, (const char *)b, n)` → `f`. Lock, GIL and
+    /// memory macros of the C-API are `callMacro`s instead.
+    static func forwardedFunction(_ m: MacroDefinition) -> String? {
+        guard let params = m.parameters, !params.isEmpty else { return nil }
+        var body = Substring(m.body.trimmingCharacters(in: .whitespaces))
+        if body.hasPrefix("return ") { body = body.dropFirst(7) }
+        body = Substring(body.trimmingCharacters(in: CharacterSet(charactersIn: " ;")))
+        guard let lp = body.firstIndex(of: "("), body.hasSuffix(")") else { return nil }
+        let callee = body[..<lp].trimmingCharacters(in: .whitespaces)
+        guard !callee.isEmpty, callee != m.name, CAPI.lookup(callee) == nil,
+              callee.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !(callee.first?.isNumber ?? true)
+        else { return nil }
+        var args: [String] = []
+        var depth = 0
+        var cur = ""
+        for ch in body[body.index(after: lp)..<body.index(before: body.endIndex)] {
+            if ch == "(" { depth += 1 }
+            if ch == ")" { depth -= 1 }
+            guard depth >= 0 else { return nil }
+            if ch == ",", depth == 0 {
+                args.append(cur)
+                cur = ""
+            } else {
+                cur.append(ch)
+            }
+        }
+        args.append(cur)
+        guard args.count == params.count else { return nil }
+        for (a, p) in zip(args, params) {
+            // `(const char *)buf`, `(buf)`: the parameter itself, maybe cast
+            var t = Substring(a.trimmingCharacters(in: .whitespaces))
+            while t.hasPrefix("(") {
+                guard let close = t.firstIndex(of: ")") else { return nil }
+                let inner = t[t.index(after: t.startIndex)..<close]
+                if inner.trimmingCharacters(in: .whitespaces) == p, close == t.index(before: t.endIndex) {
+                    t = inner
+                    break
+                }
+                t = t[t.index(after: close)...]
+                t = Substring(t.trimmingCharacters(in: .whitespaces))
+            }
+            guard t.trimmingCharacters(in: .whitespaces) == p else { return nil }
+        }
+        return callee
     }
 
     static func stripParens(_ s: String) -> String {

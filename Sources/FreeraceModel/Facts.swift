@@ -188,6 +188,9 @@ public struct FunctionFacts: Sendable, Codable {
     public var language: Language
     /// For Cython `with nogil` / Python functions etc.: extra facts from the other frontends.
     public var attributes: [String] = []
+    /// A method of a Cython extension type (`cdef class Packer`): the type's name. Its C
+    /// attributes are the fields of the object struct of that name, as `self->f` in C.
+    public var extensionType: String? = nil
 
     public var location: Location { Location(path: file, line: Int(pos.line), column: Int(pos.column)) }
 
@@ -282,6 +285,11 @@ public struct FileFacts: Sendable, Codable {
     /// Function-like macros whose value is a new Python object (`#define MyAlloc(s, t) (s *)
     /// t.tp_alloc(&t, 0)`, `#define NEW(T) PyObject_New(T, &T##_Type)`): a call to one allocates.
     public var allocMacros: [String] = []
+    /// Function-like macros that forward their arguments, in order, to a function
+    /// (`#define pack_append(user, buf, len) return pack_write(user, (const char *)buf, len)`):
+    /// macro name → the function. A call to one is a call to that function, in every file of the
+    /// project (a template header uses the macro its includer defines).
+    public var forwardingMacros: [String: String] = [:]
     /// Statement macros worth expanding where they are used (`MacroExpander`), for the project's
     /// other files.
     public var statementMacros: [String: ExpandableMacro] = [:]

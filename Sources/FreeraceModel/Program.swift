@@ -77,6 +77,8 @@ public struct Program: Sendable {
     public var typedefs: [String: TypeRef] = [:]
     public var globals: [String: GlobalFacts] = [:]
     public var entryPoints: [EntryPoint] = []
+    /// Function-like macros of the project that forward their arguments to a function.
+    public var forwardingMacros: [String: String] = [:]
     public var modules: [ModuleInfo] = []
     /// file path → index into `modules`.
     public var moduleOfFile: [String: Int] = [:]
@@ -113,11 +115,21 @@ public struct Program: Sendable {
     private mutating func build() {
         for f in files {
             for s in f.structs {
+                // a Cython extension type declared in a `.pxd` (its attributes) and defined in the
+                // `.pyx` (more attributes, or none): one object struct with the fields of both
+                if !s.name.isEmpty, s.isPythonObject, var old = structs[s.name], old.isPythonObject, !old.fields.isEmpty {
+                    for fld in s.fields where !old.fields.contains(where: { $0.name == fld.name }) {
+                        if fld.name == Self.baseField { old.fields.insert(fld, at: 0) } else { old.fields.append(fld) }
+                    }
+                    structs[s.name] = old
+                    continue
+                }
                 if !s.name.isEmpty, structs[s.name] == nil || structs[s.name]!.fields.isEmpty { structs[s.name] = s }
                 for t in s.typedefNames where structs[t] == nil || structs[t]!.fields.isEmpty { structs[t] = s }
             }
             for (k, v) in f.typedefs where typedefs[k] == nil { typedefs[k] = v }
             allocMacros.formUnion(f.allocMacros)
+            for (k, v) in f.forwardingMacros where forwardingMacros[k] == nil { forwardingMacros[k] = v }
             for g in f.globals {
                 if let old = globals[g.name], old.initializer != nil, g.initializer == nil { continue }
                 globals[g.name] = g
@@ -316,6 +328,8 @@ public struct Program: Sendable {
             fn.calls.map { call -> [Int] in
                 if let name = call.callee {
                     if let t = resolveFunction(name, from: fn.file) { return [t] }
+                    // a macro forwarding its arguments to a function of the project
+                    if let target = forwardingMacros[name], let t = resolveFunction(target, from: fn.file) { return [t] }
                     // a global function pointer: `g_hook = handler; ... g_hook(x)`
                     return (storedFunctions[name] ?? []).map(\.function)
                 }
@@ -353,8 +367,71 @@ public struct Program: Sendable {
         return typeName
     }
 
+    /// The name of the member that stands for a Cython extension type's base type
+    /// (`cdef class B(A)`): `B`'s struct starts with an `A` by value, and `A`'s attributes are
+    /// found through it.
+    public static let baseField = "(base)"
+
     public func fieldType(_ owner: String, _ field: String) -> TypeRef? {
-        structFor(owner)?.fields.first { $0.name == field }?.type
+        if let dot = field.firstIndex(of: ".") {
+            // a dotted field of an object (`pk.buf`, a struct embedded by value)
+            guard let t = fieldType(owner, String(field[..<dot])) else { return nil }
+            return fieldType(t.name, String(field[field.index(after: dot)...]))
+        }
+        guard let s = structFor(owner) else { return nil }
+        if let t = s.fields.first(where: { $0.name == field })?.type { return t }
+        if let base = declaringOwner(owner, field), base != canonicalType(owner) { return fieldType(base, field) }
+        return nil
+    }
+
+    /// The struct that declares `field` of `owner`: `owner` itself, or the extension type it
+    /// inherits the attribute from (through `baseField` members, a few levels up). Fields are
+    /// identified by the type that declares them, so a base type's method and a subclass's method
+    /// touch the same field.
+    public func declaringOwner(_ owner: String, _ field: String) -> String? {
+        var name = owner
+        for _ in 0..<8 {
+            guard let s = structFor(name) else { return nil }
+            if s.fields.contains(where: { $0.name == field }) { return canonicalType(name) }
+            guard let b = s.fields.first, b.name == Self.baseField, b.type.name != name else { return nil }
+            name = b.type.name
+        }
+        return nil
+    }
+
+    /// Whether a member of this type holds a struct by value: not a pointer, also not through
+    /// a typedef of a pointer (`typedef struct ImagingMemoryInstance *Imaging;`).
+    public func isStructByValue(_ t: TypeRef) -> Bool {
+        guard t.pointers == 0, !t.isArray else { return false }
+        var name = t.name
+        for _ in 0..<8 {
+            // `typedef struct image_s {…} *Image;` names the struct too: the typedef says pointer
+            if let d = typedefs[name], d.pointers > 0 || d.isArray { return false }
+            if let s = structs[name], !s.fields.isEmpty { return true }
+            guard let d = typedefs[name], d.name != name else { return false }
+            name = d.name
+        }
+        return false
+    }
+
+    /// The field origin of a place (`.field(owner, name)`): the struct that declares its last
+    /// field, or — when the place goes through C structs embedded by value in a Python object
+    /// (`self.pk.buf`, `self->state.buf`) — that object and the dotted path inside it
+    /// (`Packer.pk.buf`): the memory belongs to the object, whichever struct type holds the pointer.
+    public func fieldOrigin(_ p: AccessPath) -> Origin? {
+        guard let last = p.fields.last else { return nil }
+        let os = owners(of: p)
+        guard let lastOwner = os.last ?? nil else { return nil }
+        var k = p.fields.count - 1
+        // walk back while the owner at k is a struct held by value in the owner at k-1
+        while k > 0, let outer = os[k - 1], let t = fieldType(outer, p.fields[k - 1]), isStructByValue(t),
+              !isPythonObject(t.name) {
+            k -= 1
+        }
+        if k < p.fields.count - 1, let o = os[k], isPythonObject(o) {
+            return .field(o, p.fields[k...].joined(separator: "."))
+        }
+        return .field(lastOwner, last)
     }
 
     /// The owning struct (canonical name) of each field step of a path, nil where unknown.
@@ -368,8 +445,7 @@ public struct Program: Sendable {
                 t = nil
                 continue
             }
-            let owner = canonicalType(cur.name)
-            out.append(owner)
+            out.append(declaringOwner(cur.name, f) ?? canonicalType(cur.name))
             t = fieldType(cur.name, f)
         }
         return out
@@ -761,9 +837,22 @@ public struct Program: Sendable {
             add(EntryPoint(function: fi, kind: .exported, context: .anyThread, selfType: selfTypeGuess(fi),
                            label: "\(fn.name) (\(route))", origin: fn.location))
         }
-        // 8. Python-callable functions from the Python/Cython frontends
+        // 8. Python-callable functions from the Python/Cython frontends; methods of a Cython
+        // extension type are its type's methods and slots, as a C type's table makes them
         for (fi, fn) in functions.enumerated() where fn.attributes.contains("python-callable") {
             if hasEntry.contains(fi) { continue }
+            if let t = fn.extensionType, isPythonObject(t) {
+                let owner = canonicalType(t)
+                let name = fn.name.split(separator: ".").last.map(String.init) ?? fn.name
+                let (kind, context): (EntryPoint.Kind, ThreadContext) = switch name {
+                case "__dealloc__": (.dealloc, .teardown)
+                case "__cinit__": (.constructor, .moduleInit)
+                default: (.method, .anyThread)
+                }
+                add(EntryPoint(function: fi, kind: kind, context: context, selfType: owner, label: "\(owner).\(name)()",
+                               origin: fn.location, pyType: owner, pythonSpelling: name))
+                continue
+            }
             add(EntryPoint(function: fi, kind: .pythonCallable, context: .anyThread, selfType: nil,
                            label: "\(fn.name)()", origin: fn.location))
         }

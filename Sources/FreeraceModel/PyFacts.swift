@@ -37,6 +37,8 @@ struct PyExtractor {
     /// Names imported from other modules (`from x import f`).
     var importedNames: Set<String> = []
     var moduleGlobals: Set<String> = []
+    /// Cython extension types (`cdef class`) of this file: their methods' `self` is the object.
+    var extensionTypes: Set<String> = []
 
     init(file: PyParsedFile, language: Language) {
         self.file = file
@@ -54,6 +56,7 @@ struct PyExtractor {
         }
         for d in file.diagnostics.prefix(5) { facts.warnings.append(d) }
         collectImportsAndGlobals(file.body)
+        if language == .cython { collectExtensionTypes(file.body) }
         // module body: import-time code, as a function of its own
         var module = FunctionWalker(x: self, name: "<module \(Self.moduleName(file.path))>", className: nil,
                                     params: [], pos: Pos(line: 1, column: 1), callable: false)
@@ -110,6 +113,60 @@ struct PyExtractor {
                 break
             }
         }
+    }
+
+    /// Cython extension types (`cdef class Packer:`) are Python objects whose C attributes
+    /// (`cdef char *buf`, `cdef msgpack_packer pk`) live in the object struct, like the members
+    /// after `PyObject_HEAD` of a C type: each becomes a struct of the class's name. A base type
+    /// (`cdef class B(A)`) is a first member of type `A` by value (`Program.baseField`), through
+    /// which `A`'s attributes are found.
+    mutating func collectExtensionTypes(_ body: [PyStmt]) {
+        for s in body {
+            switch s.kind {
+            case .classDef(let cls) where cls.isCdef:
+                extensionTypes.insert(cls.name)
+                var fields: [FieldFact] = []
+                if let b = cls.bases.first {
+                    let base = Self.render(b).split(separator: ".").last.map(String.init) ?? ""
+                    if !base.isEmpty, base != "object", base != "?" {
+                        fields.append(FieldFact(name: Program.baseField, type: TypeRef(name: base)))
+                    }
+                }
+                Self.attributes(cls.body, into: &fields)
+                facts.structs.append(StructFacts(name: cls.name, typedefNames: [], fields: fields, isPythonObject: true,
+                                                 file: file.path, pos: Pos(line: cls.pos.line, column: cls.pos.column)))
+            case .compileTimeIf(let branches, let orelse):
+                for b in branches { collectExtensionTypes(b.body) }
+                collectExtensionTypes(orelse)
+            default:
+                break
+            }
+        }
+    }
+
+    /// The `cdef` attribute declarations of a class body.
+    static func attributes(_ body: [PyStmt], into fields: inout [FieldFact]) {
+        for s in body {
+            switch s.kind {
+            case .declare(let names, let type, _):
+                for n in names where !fields.contains(where: { $0.name == n }) {
+                    fields.append(FieldFact(name: n, type: cTypeRef(type)))
+                }
+            case .compileTimeIf(let branches, let orelse):
+                for b in branches { attributes(b.body, into: &fields) }
+                attributes(orelse, into: &fields)
+            default:
+                break
+            }
+        }
+    }
+
+    /// A C type as Cython writes it, with a cimported module's prefix dropped
+    /// (`xpath.xmlXPathContext*` → `xmlXPathContext *`).
+    static func cTypeRef(_ text: String) -> TypeRef {
+        var t = typeRef(text)
+        if let dot = t.name.lastIndex(of: "."), !t.name.contains(" ") { t.name = String(t.name[t.name.index(after: dot)...]) }
+        return t
     }
 
     /// `PyObject *` → TypeRef(PyObject, 1); `dict` → TypeRef(dict).
@@ -172,12 +229,27 @@ struct PyExtractor {
     }
 
     func walk(_ fn: PyFunction, qualified: String, className: String?) -> (FunctionFacts, [ThreadTarget]) {
-        let params = fn.params.map { ParamFact(name: $0.name, type: Self.typeRef($0.type ?? "object")) }
+        var params = fn.params.map { ParamFact(name: $0.name, type: Self.typeRef($0.type ?? "object")) }
+        let decorators = Set(fn.decorators.map { Self.render($0) })
+        // a method of an extension type: `self` points to its object struct, as `Packer *self` in C
+        let extensionType = className.flatMap { extensionTypes.contains($0) ? $0 : nil }
+        let isInstanceMethod = extensionType != nil && !params.isEmpty && fn.params[0].star == 0
+            && decorators.isDisjoint(with: ["staticmethod", "classmethod"])
+        if isInstanceMethod, let t = extensionType, fn.params[0].type == nil {
+            params[0].type = TypeRef(name: t, pointers: 1)
+        }
         var w = FunctionWalker(x: self, name: qualified, className: className, params: params,
                                pos: Pos(line: fn.pos.line, column: fn.pos.column),
                                callable: fn.kind != .cdef)
         w.function.isStatic = fn.kind == .cdef
+        if isInstanceMethod { w.function.extensionType = extensionType }
         if fn.nogil { w.function.attributes.append("nogil") }
+        // `@cython.critical_section` holds the critical section of the first argument (`self`)
+        // for the whole body
+        if language == .cython, !params.isEmpty,
+           !decorators.isDisjoint(with: ["cython.critical_section", "critical_section", "cython.critical_section()"]) {
+            w.openRegion(.criticalSection, at: fn.pos, opener: "@cython.critical_section", subject: w.resolve(params[0].name))
+        }
         w.block(fn.body, topLevel: false)
         w.finish(endLine: fn.endLine)
         return (w.function, w.threadTargets)
@@ -314,6 +386,14 @@ struct FunctionWalker {
                     opened += 1
                     continue
                 }
+                if x.language == .cython, let (kind, subjects) = lockContext(item.context) {
+                    let v = eval(item.context)
+                    if let t = item.target { bind(t, v, at: s.pos) }
+                    openRegion(kind, at: item.context.pos, opener: "with \(PyExtractor.render(item.context))",
+                               subject: subjects.first, subject2: subjects.count > 1 ? subjects[1] : nil)
+                    opened += 1
+                    continue
+                }
                 let v = eval(item.context)
                 if let t = item.target { bind(t, v, at: s.pos) }
             }
@@ -361,9 +441,46 @@ struct FunctionWalker {
         }
     }
 
-    mutating func openRegion(_ kind: RegionKind, at p: PyPos, opener: String) {
-        function.regions.append(RegionFact(kind: kind, subject: nil, subjects2: nil, begin: pos(p), end: pos(p), opener: opener))
+    mutating func openRegion(_ kind: RegionKind, at p: PyPos, opener: String, subject: AccessPath? = nil,
+                             subject2: AccessPath? = nil) {
+        function.regions.append(RegionFact(kind: kind, subject: subject, subjects2: subject2, begin: pos(p), end: pos(p),
+                                           opener: opener))
         open.append(function.regions.count - 1)
+    }
+
+    /// A Cython `with` item that holds a lock for its block: `cython.critical_section(a[, b])`
+    /// (the objects' critical sections), or a lock object named by a place (`with self._lock:`,
+    /// a `threading.Lock`/`RLock` or a `PyThread` lock held in a field or global: a mutex by place).
+    func lockContext(_ e: PyExpr) -> (RegionKind, [AccessPath])? {
+        switch e {
+        case .call(let f, let args, _):
+            let callee = PyExtractor.render(f)
+            guard callee == "cython.critical_section" || callee == "critical_section", !args.isEmpty,
+                  args.count <= 2 else { return nil }
+            let subjects = args.compactMap { a -> AccessPath? in
+                if case .name(let n, _) = a.value { return resolve(n) }
+                return nil
+            }
+            guard subjects.count == args.count else { return (.criticalSection, []) }
+            return (subjects.count == 2 ? .criticalSection2 : .criticalSection, subjects)
+        case .name(let n, _):
+            guard Self.namesALock(n) else { return nil }
+            return (.mutex, [resolve(n)])
+        case .attribute(_, let n, _):
+            guard Self.namesALock(n), Self.isDottedName(e) else { return nil }
+            var p = resolve(Self.dottedParts(e).first!)
+            p.fields = Array(Self.dottedParts(e).dropFirst())
+            p.text = PyExtractor.render(e)
+            return (.mutex, [p])
+        default:
+            return nil
+        }
+    }
+
+    /// A name that says it holds a lock: `_lock`, `lock`, `_mutex`, `write_lock`, `rlock`.
+    static func namesALock(_ name: String) -> Bool {
+        let n = name.lowercased()
+        return n.hasSuffix("lock") || n.hasSuffix("mutex") || n.hasPrefix("lock_") || n.hasPrefix("_lock")
     }
 
     mutating func closeRegion(at p: PyPos) {
@@ -479,7 +596,13 @@ struct FunctionWalker {
         case .lambda(_, let body, _):
             _ = body
             return .unknown
-        case .binary(_, let l, let r, _):
+        case .binary(let op, let l, let r, _):
+            // comparing a C pointer with NULL reads the pointer, not the memory it points to
+            // (`if self.buf is NULL`): not a use, as in C
+            if op == "==" || op == "!=" || op == "is" || op == "is not" {
+                if case .name("NULL", _) = r, case .attribute = l { _ = place(l); return .unknown }
+                if case .name("NULL", _) = l, case .attribute = r { _ = place(r); return .unknown }
+            }
             _ = eval(l)
             _ = eval(r)
             return .unknown
@@ -533,6 +656,12 @@ struct FunctionWalker {
         var values: [Value] = []
         var texts: [String] = []
         var keywords: [String: Value] = [:]
+        // `self.m(x)` calls `C.m(self, x)`: the receiver is the method's first parameter
+        let passesReceiver = callee.map { c in className.map { c.hasPrefix($0 + ".") } ?? false } ?? false
+        if passesReceiver, let r = receiver {
+            values.append(r)
+            texts.append(PyExtractor.render(f).split(separator: ".").first.map(String.init) ?? "self")
+        }
         for a in args {
             let v = eval(a.value)
             if let n = a.name { keywords[n] = v } else { values.append(v) }
@@ -549,7 +678,7 @@ struct FunctionWalker {
         let calleeText = PyExtractor.render(f)
         if calleeText.hasSuffix("Thread"), let t = keywords["target"] { noteThreadTarget(t, how: "\(calleeText)(target=...)", at: p) }
         if methodName == "submit" || calleeText == "_thread.start_new_thread" || calleeText.hasSuffix("start_new_thread"),
-           let t = values.first { noteThreadTarget(t, how: "\(calleeText)(...)", at: p) }
+           let t = values.dropFirst(passesReceiver ? 1 : 0).first { noteThreadTarget(t, how: "\(calleeText)(...)", at: p) }
         let fact = CallFact(callee: callee, target: callee == nil ? nil : nil, args: values, argTexts: texts, pos: pos(p),
                             regions: open, guards: [], resultUse: .used)
         function.calls.append(fact)
@@ -569,6 +698,15 @@ struct FunctionWalker {
         }
     }
 
+    /// `a.b.c` → ["a", "b", "c"] (for a dotted name).
+    static func dottedParts(_ e: PyExpr) -> [String] {
+        switch e {
+        case .name(let n, _): return [n]
+        case .attribute(let b, let n, _): return dottedParts(b) + [n]
+        default: return ["?"]
+        }
+    }
+
     /// `cast` was imported from `typing` (or `typing_extensions`).
     var castIsTyping: Bool {
         guard let m = moduleAlias("cast") else { return false }
@@ -584,3 +722,4 @@ struct FunctionWalker {
         threadTargets.append(ThreadTarget(function: n, how: how, pos: pos(p)))
     }
 }
+

@@ -271,7 +271,7 @@ public final class SummaryEngine {
                 q.text = p.text
                 let rewritten = origins(f, path: q, at: last.op, depth: depth + 1)
                 if case .param = q.root { return rewritten }
-                return rewritten.union(typeBased ? program.lastOwner(p).map { [.field($0, p.fields.last!)] } ?? [] : [])
+                return rewritten.union(typeBased ? program.fieldOrigin(p).map { [$0] } ?? [] : [])
             }
             if found != nil {
                 // assigned something that is not a place (a call result): type-based, unless the
@@ -325,8 +325,8 @@ public final class SummaryEngine {
         case .unknown:
             break
         }
-        if typeBased, let owner = program.lastOwner(p) {
-            out.insert(.field(owner, p.fields.last!))
+        if typeBased, let o = program.fieldOrigin(p) {
+            out.insert(o)
         }
         return out
     }
@@ -355,8 +355,7 @@ public final class SummaryEngine {
         if fs.isEmpty, keepParameters { return o }
         guard !fs.isEmpty, k < fn.params.count else { return nil }
         let p = AccessPath(root: .param(k), name: fn.params[k].name, rootType: fn.params[k].type, fields: fs, text: "")
-        guard let owner = program.lastOwner(p) else { return nil }
-        return .field(owner, fs.last!)
+        return program.fieldOrigin(p)
     }
 
     /// The effects of a function as seen at an entry point: parameter origins resolved by type.
@@ -843,7 +842,9 @@ public final class SummaryEngine {
                         if !embedded, case .null = v.stripped { return (k, p, nil) }
                         break
                     }
-                    if destructorName, let prefix = siblingPrefix, t.root == p.root, t.fields.count == p.fields.count,
+                    // a sibling: same object (root and name: two locals share the root kind)
+                    if destructorName, let prefix = siblingPrefix, t.root == p.root, t.name == p.name,
+                       t.fields.count == p.fields.count,
                        Array(t.fields.dropLast()) == prefix {
                         switch v.stripped {
                         case .null, .literal: return (k, p, t)

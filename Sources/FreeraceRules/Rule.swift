@@ -53,7 +53,7 @@ public final class RuleContext {
     public init(program: Program) { self.program = program }
 
     /// Frees, unmaps and calls through pointers (sparse effects).
-    public lazy var lifetimeEngine = SummaryEngine(program: program, kinds: [.free, .unmap, .release], languages: Self.native)
+    public lazy var lifetimeEngine = SummaryEngine(program: program, kinds: [.free, .unmap, .release], languages: Self.objectMemory)
 
     /// Calls through pointers into executable memory. Every call through a function pointer is
     /// an `.exec` effect, and an interpreter makes millions of them (type slots): only those
@@ -69,6 +69,10 @@ public final class RuleContext {
 
     /// Languages with raw memory, locks and C-API calls: C and C++.
     public static let native: Set<Language> = [.c, .cpp]
+
+    /// Languages whose objects hold raw memory of their own: C and C++ object structs, and
+    /// Cython extension types (`cdef class` with C attributes, `self.buf` as `self->buf`).
+    public static let objectMemory: Set<Language> = [.c, .cpp, .cython]
 
     /// Origins whose raw memory is freed or unmapped anywhere.
     public lazy var freedOrigins: Set<Origin> = lifetimeOrigins(of: [.free, .unmap])
@@ -86,6 +90,17 @@ public final class RuleContext {
         return s
     }()
 
+    /// Fields and globals whose memory or referenced object a method, slot or callback frees or
+    /// releases while the object is in use (not its dealloc, which runs when no one else has it,
+    /// nor an initializer).
+    public lazy var endedWhileInUseOrigins: Set<Origin> = {
+        var s = Set<Origin>()
+        for e in nativeConcurrentEntries where !e.initializesItsObject {
+            for fx in lifetimeEngine.entryEffects(e.function) where fx.kind != .exec { s.insert(fx.origin) }
+        }
+        return s
+    }()
+
     func lifetimeOrigins(of kinds: Set<EffectKind>) -> Set<Origin> {
         var s = Set<Origin>()
         for f in program.functions.indices {
@@ -97,11 +112,13 @@ public final class RuleContext {
     /// Reads of fields and globals whose memory or object something frees or releases.
     public lazy var readEngine: SummaryEngine = {
         let freed = freedOrigins.union(releasedOrigins)
-        let freedFieldNames = Set(freed.compactMap { o -> String? in
-            if case .field(_, let f) = o { return f }
-            return nil
+        // a field inside an embedded struct (`Packer.pk.buf`) is `buf` in the helpers that get the
+        // struct's address
+        let freedFieldNames = Set(freed.flatMap { o -> [String] in
+            guard case .field(_, let f) = o else { return [] }
+            return f.contains(".") ? [f, String(f.split(separator: ".").last!)] : [f]
         })
-        return SummaryEngine(program: program, kinds: [.read], languages: Self.native) { _, o in
+        return SummaryEngine(program: program, kinds: [.read], languages: Self.objectMemory) { _, o in
             switch o {
             case .field(_, let f): return freed.contains(o) || freedFieldNames.contains(f)
             case .global: return freed.contains(o)
@@ -155,6 +172,13 @@ public final class RuleContext {
     /// The concurrent entry points in C and C++ (the rules about raw memory and locks).
     public lazy var nativeConcurrentEntries: [EntryPoint] =
         concurrentEntries.filter { Self.native.contains(program.functions[$0.function].language) }
+
+    /// The concurrent entry points whose objects hold raw memory: C and C++, and the methods of
+    /// Cython extension types (the rules about an object's buffers).
+    public lazy var objectConcurrentEntries: [EntryPoint] = concurrentEntries.filter {
+        let language = program.functions[$0.function].language
+        return Self.native.contains(language) || (language == .cython && $0.selfType != nil)
+    }
 
     /// Entry points that can run at the same time as others towards shared global state: the
     /// concurrent ones, and a type's dealloc, finalize and GC slots. The last reference to *an

@@ -17,7 +17,10 @@ public struct BorrowedRefFromSharedContainer: Rule {
             `PyDict_GetItemWithError`, `PyDict_GetItemString`, `PyDict_SetDefault`, `PyWeakref_GetObject`, \
             `PyWeakref_GET_OBJECT`, `PyImport_AddModule`, `PyCell_GET` — and `PyDict_Next` outside a \
             critical section on the dict, when the container is shared (a field such as `self->items`, a \
-            global, a parameter) and the module runs without the GIL.
+            global, a parameter) and the module runs without the GIL. A field or global counts as a \
+            mutable container when something mutates or replaces it; a dict that is only added to \
+            (`PyDict_SetDefault`, which never replaces an item) and that no method releases keeps \
+            its items and is not reported.
             """,
         whyIsThisBad: """
             A borrowed reference is only valid while the container holds the object. Without the GIL, \
@@ -70,7 +73,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
                 // a field or global nobody mutates or replaces (Py_XSETREF, Py_CLEAR) after it is
                 // published is not a mutable container: a plain store publishes, it frees nothing
                 if Self.isCallerProvided(fx.origin) {} else if !callerObject, !alwaysShared,
-                    mutator(ctx, of: fx.origin) == nil { continue }
+                    mutator(ctx, of: fx.origin) == nil || Self.onlyGrows(ctx, fx.origin) { continue }
                 guard !protected(ctx, fx, site: site) else { continue }
                 if bySite[site] == nil {
                     order.append(site)
@@ -248,6 +251,19 @@ public struct BorrowedRefFromSharedContainer: Rule {
             }
         }
         return (local, nil)
+    }
+
+    /// A dict that is only ever added to (`PyDict_SetDefault`: the mutation that `firstMutator`
+    /// prefers, one that can drop an item, is not there) and not released while in use (its
+    /// owner's dealloc runs when no one else has it) keeps every item it holds: no concurrent
+    /// mutation frees a borrowed item (cffi's type cache, "items are never removed"). Not a list:
+    /// an append reallocates the item array that `PyList_GET_ITEM` and
+    /// `PySequence_Fast_GET_ITEM` read directly (numpy's `ufunc->_loops`).
+    static func onlyGrows(_ ctx: RuleContext, _ o: Origin) -> Bool {
+        guard let (_, fx) = ctx.firstMutator[o], let name = fx.source.api, name.hasPrefix("PyDict_"),
+              let api = CAPI.lookup(name) else { return false }
+        return api.effects.isDisjoint(with: [.mayFreeObject, .replacesReference, .releasesReference])
+            && !ctx.endedWhileInUseOrigins.contains(o)
     }
 
     /// An entry point that mutates the same container (for thread B).

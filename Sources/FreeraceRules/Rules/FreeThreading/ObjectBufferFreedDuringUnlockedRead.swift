@@ -9,7 +9,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
     public let name = "object-buffer-freed-during-unlocked-read"
     public let summary = "A free-threading type frees or reallocates an internal buffer while other methods read it without a critical section"
     public let maturity = Maturity.preview
-    public let languages: [Language] = [.c, .cpp]
+    public let languages: [Language] = [.c, .cpp, .cython]
     public let doc = RuleDoc(
         whatItDoes: """
             Finds a field of a Python object struct (`T.f`, a raw buffer such as a hash table) that one \
@@ -22,7 +22,16 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             `Py_MOD_GIL_NOT_USED` (or under `--target free-threaded`). Quiet on an object confined to \
             one thread (installed as the calling thread's trace or profile object with \
             `PyEval_SetTrace`/`PyEval_SetProfile`) and on initializers (`__init__`), which work on an \
-            object no other thread has yet.
+            object no other thread has yet. Cython extension types are objects too: a `cdef class`'s C \
+            attributes (`cdef char *buf`, in the class body or its `.pxd`) are its fields, `self.buf` in \
+            its methods is `self->buf`, and a pointer inside a C struct embedded by value \
+            (`cdef msgpack_packer pk`; `self.pk.buf`) is the object's field `Packer.pk.buf` — also when \
+            a C helper of the project's headers reallocates it through `&self.pk`. Its `def`/`cpdef` \
+            methods and special methods (`__getbuffer__`, `__next__`) are entry points; `__cinit__`, \
+            `__init__` and `__dealloc__` are not concurrent with the object's methods. \
+            `@cython.critical_section` and `with cython.critical_section(self):` are critical sections, \
+            `with self._lock:` (a lock object in a field or global) a mutex. A Cython module applies \
+            with `# cython: freethreading_compatible = True` (or under `--target free-threaded`).
             """,
         whyIsThisBad: """
             Without the GIL, two threads can call methods of the same object at once. If one resizes \
@@ -57,7 +66,10 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             on another are assumed to race. A released reference is reported only when a method \
             releases a field of its own object (`self`), the object surely shared. Locks are matched by kind and type (`Py_BEGIN_CRITICAL_SECTION` \
             on an object of type T protects T's fields); a critical section suspended by a blocking call \
-            inside it is not modelled.
+            inside it is not modelled. In Cython, a `with` block holds a lock only when its object is \
+            named like one (`_lock`, `mutex`); locks taken through `PyThread_acquire_lock` in a \
+            helper method are not lifted to its callers, and a lock field that is never allocated \
+            (so the helper skips it) is not told apart from a real one.
             """,
         references: [
             "PEP 703 — Making the Global Interpreter Lock Optional",
@@ -89,7 +101,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         }
         // an initializer works on an object no other thread has yet; an object confined to its
         // thread (a per-thread tracer) does not race with itself
-        for e in ctx.nativeConcurrentEntries where !e.initializesItsObject {
+        for e in ctx.objectConcurrentEntries where !e.initializesItsObject {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner),
                       !program.threadConfinedTypes.contains(owner) else { continue }
@@ -112,7 +124,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         let freedOrigins = Set(groups.values.compactMap { $0.first?.effect.origin })
         var readsByOrigin: [Origin: [(EntryPoint, [Effect])]] = [:]
         // an initializer works on an object no other thread has yet: not a reader
-        for r in ctx.nativeConcurrentEntries where !r.initializesItsObject {
+        for r in ctx.objectConcurrentEntries where !r.initializesItsObject {
             var mine: [Origin: [Effect]] = [:]
             for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && freedOrigins.contains(rd.origin) {
                 mine[rd.origin, default: []].append(rd)
@@ -213,7 +225,11 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         let why = releases
             ? "\(ft.reason); `\(owner)` is shared between threads: a reader can load the old pointer just before it is replaced and use (or incref) it after its last reference is gone, and no lock is held by both sides"
             : "\(ft.reason); `\(owner)` is shared between threads and no lock is held by both the freeing and the reading side"
-        let help = releases
+        let cython = ctx.program.functions[freeStep.function].language == .cython
+            || readers.contains { ctx.program.functions[$0.0.function].language == .cython }
+        let help = cython && !releases
+            ? "decorate every method of `\(owner)` that reads or writes `\(field)` with @cython.critical_section (or hold `with cython.critical_section(self):` around the accesses)"
+            : releases
             ? "hold Py_BEGIN_CRITICAL_SECTION(self) around the replacement and around every load of `\(field)` that is used or increfed (take a strong reference inside the section: `Py_XNewRef(self->\(field))`), as CPython's own setters do"
             : "wrap every entry point that reads or writes `\(field)` in Py_BEGIN_CRITICAL_SECTION(self) … Py_END_CRITICAL_SECTION()"
                 + (iterators.isEmpty ? "" : " (in iterators, lock the container they walk)")

@@ -9,7 +9,7 @@ public struct ObjectStateUsedWithoutGIL: Rule {
     public let name = "object-state-used-without-gil"
     public let summary = "A Python object's buffer is used with the GIL released while another method can free or reallocate it"
     public let maturity = Maturity.preview
-    public let languages: [Language] = [.c, .cpp]
+    public let languages: [Language] = [.c, .cpp, .cython]
     public let doc = RuleDoc(
         whatItDoes: """
             Finds reads of a field of a Python object struct (`self->buf`) inside \
@@ -33,7 +33,11 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             after the release races only with readers that already hold it inside their own \
             released region, not with readers that hold the GIL. Initializers (`__init__`) neither \
             free nor read an object another thread has. One finding per freed field and freeing \
-            function lists the readers.
+            function lists the readers. In Cython, `with nogil:` is the released region (`with gil:` \
+            inside it holds the GIL again) and the C attributes of a `cdef class` are the object's \
+            fields (`self.buf`, `self.pk.buf` in an embedded struct), freed by `PyMem_Free`, `free`, \
+            `PyMem_Realloc` in a method, a cdef helper or a C helper of the project; a lock object \
+            held on both sides (`with self._lock:`) orders them.
             """,
         whyIsThisBad: """
             Once the GIL is released, another thread can call `resize()` or `close()` on the same \
@@ -65,7 +69,9 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             Objects are identified by \
             struct type. A reader is reported only when its trace shows where the GIL was released. \
             An exported function nobody in the project calls is not blamed as the freeing side (its \
-            callers' locks are unknown).
+            callers' locks are unknown). In Cython, memory published into a shared C structure \
+            (`self._ctxt.doc = c_doc`) and freed after the released region through a local is not \
+            followed, and a lock is recognized by a `with` on an object named like one.
             """,
         references: [
             "https://docs.python.org/3/c-api/init.html#releasing-the-gil-from-extension-code",
@@ -81,7 +87,7 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         // (and the locks they hold, as `*_locked` helpers expect) are unknown, so it is not
         // blamed as the freeing side.
         // An initializer works on an object no other thread has yet.
-        for e in ctx.nativeConcurrentEntries where e.kind != .exported && !e.initializesItsObject {
+        for e in ctx.objectConcurrentEntries where e.kind != .exported && !e.initializesItsObject {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner),
                       !program.threadConfinedTypes.contains(owner) else { continue }
@@ -98,7 +104,7 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         var findings: [Finding] = []
         var seen = Set<String>()
         // nor does it read one another thread can have
-        for r in ctx.nativeConcurrentEntries where !r.initializesItsObject {
+        for r in ctx.objectConcurrentEntries where !r.initializesItsObject {
             for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read {
                 guard let candidates = frees[rd.origin], let step = rd.chain.last else { continue }
                 // the pointer handed to the freeing call itself is the free, not a reader of it
@@ -196,7 +202,9 @@ public struct ObjectStateUsedWithoutGIL: Rule {
                           thread: "A"))
         let message = "`\(freeFn.name)` frees `\(owner).\(field)` with the GIL released while \(ctx.entryText(reader)) may read it on another thread"
         let why = "code between Py_BEGIN_ALLOW_THREADS and Py_END_ALLOW_THREADS runs at the same time as other threads' Python code; \(ctx.entryText(reader)) reads `\(field)` and no lock is held by both sides"
-        let help = "free (and clear) `\(field)` after Py_END_ALLOW_THREADS, with the GIL held, or hold a PyMutex around the free and around every read of `\(field)`"
+        let help = freeFn.language == .cython
+            ? "free (and clear) `\(field)` after the `with nogil:` block, with the GIL held, or hold a lock object around the free and around every read of `\(field)`"
+            : "free (and clear) `\(field)` after Py_END_ALLOW_THREADS, with the GIL held, or hold a PyMutex around the free and around every read of `\(field)`"
         return finding(message: message, function: freeFn.name, location: ctx.location(free.chain[blamed]), notes: notes,
                        why: why, help: help, key: key,
                        repro: ReproHint(module: ctx.moduleName(freer.function), typeName: freer.pyType ?? reader.pyType,
@@ -224,7 +232,9 @@ public struct ObjectStateUsedWithoutGIL: Rule {
                           thread: "B"))
         let message = "`\(fn.name)` reads `\(owner).\(field)` with the GIL released while \(ctx.entryText(freer)) may free it on another thread"
         let why = "releasing the GIL lets other threads run Python code on the same object; \(ctx.entryText(freer)) frees or reallocates `\(field)` and no lock is held by both sides"
-        let help = "copy what the region needs before Py_BEGIN_ALLOW_THREADS, pin the memory with PyObject_GetBuffer and read through the Py_buffer, or hold a PyMutex across the region that `\(ctx.functionName(free.chain[blamed]))` also takes"
+        let help = fn.language == .cython
+            ? "copy what the `with nogil:` block needs while the GIL is held, or hold a lock object (a PyThread lock or threading.Lock in a field) around the block that `\(ctx.functionName(free.chain[blamed]))` also takes; a critical section does not help (it is suspended while the GIL is released)"
+            : "copy what the region needs before Py_BEGIN_ALLOW_THREADS, pin the memory with PyObject_GetBuffer and read through the Py_buffer, or hold a PyMutex across the region that `\(ctx.functionName(free.chain[blamed]))` also takes"
         return finding(message: message, function: fn.name, location: ctx.location(step), notes: notes, why: why,
                        help: help, key: key,
                        repro: ReproHint(module: ctx.moduleName(reader.function), typeName: reader.pyType ?? freer.pyType,
