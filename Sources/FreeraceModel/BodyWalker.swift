@@ -37,8 +37,15 @@ struct BodyWalker {
         // a local pointer is recorded where it is loaded (`p = self->buf` uses the buffer) — and
         // again where it is used with the GIL released: a pointer copied before
         // Py_BEGIN_ALLOW_THREADS and dereferenced inside reads memory another thread may free
-        guard !p.fields.isEmpty || p.root == .global || (p.root == .local && gilReleasedHere) else { return }
+        // (so is a pointer parameter: the caller's argument is used here, detached)
+        guard !p.fields.isEmpty || p.root == .global
+            || ((p.root == .local || isParam(p)) && gilReleasedHere) else { return }
         function.ops.append(.deref(p, pos: pos(tok), regions: activeRegions))
+    }
+
+    func isParam(_ p: AccessPath) -> Bool {
+        if case .param = p.root { return true }
+        return false
     }
 
     /// Whether the innermost open GIL region released the GIL.
@@ -153,7 +160,14 @@ struct BodyWalker {
             }
         case .doStmt:
             let kids = Array(tree.children(n))
-            if let body = kids.first { statement(body) }
+            if let body = kids.first, kids.count > 1, tree[body].kind == .compound, file.text(node: kids[1]) == "0" {
+                // `do { … } while (0)` is a macro's statement wrapper, not a block: a lock it takes
+                // is taken at the depth of the statement (so an early-exit unlock deeper than that
+                // still leaves it held on the main path)
+                for c in tree.children(body) { statement(c) }
+            } else if let body = kids.first {
+                statement(body)
+            }
             if kids.count > 1 { _ = eval(kids[1], use: .used) }
         case .forStmt:
             let kids = Array(tree.children(n))
@@ -708,7 +722,13 @@ struct BodyWalker {
             return place(v)
         }
         if fx.contains(.locks) {
-            openRegion(.mutex, subject: arg(entry.argument), at: tok, opener: name)
+            let subject = arg(entry.argument)
+            // taking a lock already held here is the blocking retry of a failed try
+            // (`if (!PyThread_acquire_lock(l, 0)) { …; PyThread_acquire_lock(l, 1); }`): one
+            // acquisition, one region, which one release ends
+            let held = subject.map { s in open.contains { o in
+                function.regions[o.region].kind == .mutex && function.regions[o.region].subject?.key == s.key } } ?? false
+            if !held { openRegion(.mutex, subject: subject, at: tok, opener: name) }
         }
         if fx.contains(.unlocks) {
             let key = arg(entry.argument)?.key

@@ -498,6 +498,17 @@ struct Extractor {
                 return v
             }
             return .unknown
+        case .call:
+            // a static initializer holds constants, so a call there is a macro — in practice a cast
+            // (`_PyCFunction_CAST(f)`, `_Py_FUNC_CAST(PyCFunction, f)`): the value is its last argument
+            // (C++ initializers may call functions: there, only a macro named as a cast)
+            let kids = Array(tree.children(n))
+            if kids.count >= 2, let last = kids.last,
+               file.source.language != .cpp || file.text(node: kids[0]).uppercased().contains("CAST") {
+                let v = constantValue(tree, file, last)
+                if v.path != nil || { if case .addressOf = v { return true } else { return false } }() { return v }
+            }
+            return .literal(file.text(node: n))
         case .number:
             return .literal(file.text(node: n))
         case .string:

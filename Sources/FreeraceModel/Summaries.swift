@@ -215,6 +215,16 @@ public final class SummaryEngine {
     public func origins(_ f: Int, _ v: Value, at: Int, depth: Int = 0) -> Set<Origin> {
         guard depth < 12 else { return [] }
         switch v {
+        case .addressOf(let p) where p.root == .local && p.fields.isEmpty:
+            // `&in` of a local struct: what its members point to (`in.src = self->buf + n`)
+            var out = origins(f, path: p, at: at, depth: depth + 1)
+            if out.isEmpty {
+                for (key, list) in index(f).assigns where key.hasPrefix(p.name + ".") {
+                    guard let last = list.last(where: { $0.op < at }), placeOf(last.value) != nil else { continue }
+                    out.formUnion(origins(f, last.value, at: last.op, depth: depth + 1))
+                }
+            }
+            return out
         case .path(let p), .addressOf(let p):
             return origins(f, path: p, at: at, depth: depth + 1)
         // Wrappers cost no depth: a value is a finite tree, and the budget bounds hops (an

@@ -122,7 +122,9 @@ public final class RuleContext {
             switch o {
             case .field(_, let f): return freed.contains(o) || freedFieldNames.contains(f)
             case .global: return freed.contains(o)
-            case .param(_, let fs): return fs.last.map { freedFieldNames.contains($0) } ?? false
+            // a pointer parameter used detached (`decode(in)` inside Py_BEGIN_ALLOW_THREADS): the
+            // caller's argument decides what it is
+            case .param(_, let fs): return fs.last.map { freedFieldNames.contains($0) } ?? true
             default: return false
             }
         }

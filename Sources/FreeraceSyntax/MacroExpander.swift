@@ -29,8 +29,9 @@ public struct MacroExpansionPolicy: Sendable {
     public init(triggers: Set<String> = []) { self.triggers = triggers }
 
     /// A statement-shaped body (`;`, a block, or a region macro) that uses a region macro, a
-    /// trigger function, or assigns NULL (the clear half of a destroy-and-clear macro). Bodies
-    /// with `#` or `##` are left alone, as are catalogue macros.
+    /// trigger function, or assigns NULL (the clear half of a destroy-and-clear macro); or a
+    /// method-table entry `{"name", f, flags, doc},`. Bodies with `#` or `##` are left alone, as
+    /// are catalogue macros.
     public func selects(_ m: MacroDefinition, cpp: Bool) -> ExpandableMacro? {
         guard MacroCatalogue.lookup(m.name) == nil, m.body.utf8.count < 4096 else { return nil }
         let toks = MacroExpander.significantTokens(Array(m.body.utf8), cpp: cpp)
@@ -42,6 +43,13 @@ public struct MacroExpansionPolicy: Sendable {
         if m.parameters == nil, toks[0].kind == .identifier,
            MacroCatalogue.lookup(String(text(toks[0])))?.role == .declarator,
            !toks.contains(where: { $0.kind == .hash || $0.kind == .hashHash }) {
+            return ExpandableMacro(name: m.name, parameters: nil, body: m.body)
+        }
+        // a method-table entry (Argument Clinic's `#define X_METHODDEF {"name", (PyCFunction)f,
+        // METH_O, doc},`): the table that lists it names an entry point
+        if m.parameters == nil, toks.count >= 5, toks[0].kind == .lBrace, toks[1].kind == .string,
+           toks[2].kind == .comma, toks.last!.kind == .comma || toks.last!.kind == .rBrace,
+           !toks.contains(where: { $0.kind == .hash || $0.kind == .hashHash || $0.kind == .semicolon }) {
             return ExpandableMacro(name: m.name, parameters: nil, body: m.body)
         }
         var statementShaped = false

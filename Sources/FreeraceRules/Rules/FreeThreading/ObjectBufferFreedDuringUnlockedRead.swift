@@ -147,7 +147,13 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
                 }
             }
             guard !readers.isEmpty else { continue }
-            findings.append(report(ctx, owner: owner, field: field, frees: frees, readers: readers))
+            // the free shown is one that really races with the first reader shown (a locked free
+            // next to an unlocked one must not be the evidence)
+            var shown = frees
+            if let k = frees.firstIndex(where: { !LockSet.orders($0.effect.locks, readers[0].1.locks) }), k > 0 {
+                shown.swapAt(0, k)
+            }
+            findings.append(report(ctx, owner: owner, field: field, frees: shown, readers: readers))
         }
         return findings
     }

@@ -64,8 +64,9 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         knownLimitations: """
             A pointer copied to a local before the release and dereferenced inside it is followed, \
             and so are cursor fields into another field's buffer (`self->pos = self->buf + n`, also \
-            stored in an embedded library stream: `self->zs.next_in = pos`); a pointer stored into \
-            a local struct and passed by address (`in.src = self->buf; decode(&in)`) is not. \
+            stored in an embedded library stream: `self->zs.next_in = pos`), pointer parameters \
+            used in a released region (the caller's argument), and a local struct's pointer \
+            members handed over by address (`in.src = self->buf; decode(&in)`). \
             Objects are identified by \
             struct type. A reader is reported only when its trace shows where the GIL was released. \
             An exported function nobody in the project calls is not blamed as the freeing side (its \
