@@ -159,13 +159,7 @@ public enum Analyzer {
             let env = MacroEnvironment.forAnalysis(language: src.language, target: options.target,
                                                    pythonVersion: options.pythonVersion, defines: options.defines,
                                                    undefines: options.undefines)
-            var parsed = CFrontend.parse(src, env: env, expansions: macros.statement, policy: CAPI.macroExpansionPolicy)
-            // statement macros around the file's own lock wrappers are expanded too (a second parse,
-            // only for the files that have them)
-            if let policy = CFactExtractor.policyWithLockWrappers(parsed, base: CAPI.macroExpansionPolicy) {
-                parsed = CFrontend.parse(src, env: env, expansions: macros.statement, policy: policy)
-            }
-            return CFactExtractor.extract(parsed, projectMacros: macros)
+            return CFactExtractor.parseAndExtract(src, env: env, projectMacros: macros)
         case .cython, .python:
             let parsed = PythonFrontend.parse(path: src.path, bytes: src.bytes, isCython: src.language == .cython)
             return PyFactExtractor.extract(parsed, language: src.language)

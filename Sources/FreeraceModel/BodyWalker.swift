@@ -48,17 +48,16 @@ struct BodyWalker {
         return false
     }
 
-    /// Whether the innermost open GIL region released the GIL.
-    var gilReleasedHere: Bool {
-        for o in open.reversed() {
-            switch function.regions[o.region].kind {
-            case .gilReleased: return true
-            case .gilHeldAgain: return false
-            default: continue
-            }
-        }
-        return false
+    /// The innermost open region that released or re-acquired the GIL, with its kind.
+    var innermostGILRegion: (kind: RegionKind, depth: Int, opener: String)? {
+        guard let o = open.last(where: { [.gilReleased, .gilHeldAgain].contains(function.regions[$0.region].kind) })
+        else { return nil }
+        let r = function.regions[o.region]
+        return (r.kind, o.depth, r.opener)
     }
+
+    /// Whether the innermost open GIL region released the GIL.
+    var gilReleasedHere: Bool { innermostGILRegion?.kind == .gilReleased }
 
     /// Appends an assignment, remembering the conditions it is guarded by.
     mutating func assign(_ target: AccessPath, _ value: Value, at tok: Int32) {
@@ -273,16 +272,14 @@ struct BodyWalker {
                 openRegion(.gilReleased, subject: nil, at: node.mainTok, opener: name)
             case .gilHeldAgain:
                 // Py_BLOCK_THREADS: re-acquire inside a released region, or end a Py_UNBLOCK_THREADS region
-                if let top = open.last(where: { [.gilReleased, .gilHeldAgain].contains(function.regions[$0.region].kind) }),
-                   function.regions[top.region].kind == .gilReleased, depth > top.depth {
+                let top = innermostGILRegion
+                if let top, top.kind == .gilReleased, depth > top.depth {
                     // deeper than the release (of either spelling): an early-exit path (`Py_BLOCK_THREADS;
                     // return -1;`) takes the GIL back for its own block; the code after the block
                     // still runs without it
                     openRegion(.gilHeldAgain, subject: nil, at: node.mainTok, opener: name)
                     blockScoped.insert(function.regions.count - 1)
-                } else if let top = open.last(where: { [.gilReleased, .gilHeldAgain].contains(function.regions[$0.region].kind) }),
-                   function.regions[top.region].kind == .gilReleased,
-                   function.regions[top.region].opener.hasSuffix("UNBLOCK_THREADS") {
+                } else if let top, top.kind == .gilReleased, top.opener.hasSuffix("UNBLOCK_THREADS") {
                     closeRegion(at: node.mainTok) { $0.kind == .gilReleased }
                 } else {
                     openRegion(.gilHeldAgain, subject: nil, at: node.mainTok, opener: name)
@@ -299,8 +296,7 @@ struct BodyWalker {
                 }
             case .gilHeldAgain:
                 // Py_UNBLOCK_THREADS: end a re-acquired region, or release on its own
-                if let top = open.last(where: { [.gilReleased, .gilHeldAgain].contains(function.regions[$0.region].kind) }),
-                   function.regions[top.region].kind == .gilHeldAgain {
+                if innermostGILRegion?.kind == .gilHeldAgain {
                     closeRegion(at: node.mainTok) { $0.kind == .gilHeldAgain }
                 } else {
                     openRegion(.gilReleased, subject: nil, at: node.mainTok, opener: name)
@@ -650,7 +646,6 @@ struct BodyWalker {
     static let pointerValueCalls: Set<String> = ["assert", "PyLong_FromVoidPtr", "PyCapsule_New", "Py_UNUSED",
                                                  "PyLong_FromSize_t", "PyLong_FromSsize_t"]
 
-    /// Replaces whole-word parameter names in a macro argument with the actual argument texts.
     /// The identifiers of a piece of code, in order.
     static func words(_ text: String) -> [String] {
         var out: [String] = []
@@ -665,6 +660,7 @@ struct BodyWalker {
         return out
     }
 
+    /// Replaces whole-word parameter names in a macro argument with the actual argument texts.
     static func substitute(_ text: String, _ params: [String], _ actual: [String]) -> String {
         guard !params.isEmpty else { return text }
         var out = ""

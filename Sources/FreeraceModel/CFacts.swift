@@ -3,12 +3,31 @@ import FreeraceSyntax
 
 /// Extracts `FileFacts` from a parsed C/C++ file.
 public enum CFactExtractor {
-    /// The expansion policy for a file whose own statement macros call its lock wrappers
-    /// (`#define BEGIN_OP(c) do { if (conn_lock(c) < 0) return NULL; } while (0)` with `conn_lock`
-    /// a function of the file around `PyThread_acquire_lock`), or nil when `policy` already
-    /// selects every macro that matters: the file is then parsed again with it.
-    public static func policyWithLockWrappers(_ file: ParsedFile, base policy: MacroExpansionPolicy) -> MacroExpansionPolicy? {
-        let wrappers = Extractor.lockWrappers(file)
+    /// Parses a C/C++ file and extracts its facts. Statement macros around the file's own lock
+    /// wrappers (`#define BEGIN_OP(c) do { if (conn_lock(c) < 0) return NULL; } while (0)` with
+    /// `conn_lock` a function of the file around `PyThread_acquire_lock`) are expanded too: the
+    /// file is parsed a second time, only when it has such macros. The wrappers are found once per
+    /// parse and serve both the decision and the extraction.
+    public static func parseAndExtract(_ source: SourceFile, env: MacroEnvironment,
+                                       projectMacros: ProjectMacros = ProjectMacros()) -> FileFacts {
+        let base = CAPI.macroExpansionPolicy
+        var parsed = CFrontend.parse(source, env: env, expansions: projectMacros.statement, policy: base)
+        var wrappers = Extractor.lockWrappers(parsed)
+        if let policy = policyWithLockWrappers(parsed, wrappers: wrappers, base: base) {
+            parsed = CFrontend.parse(source, env: env, expansions: projectMacros.statement, policy: policy)
+            wrappers = Extractor.lockWrappers(parsed)
+        }
+        var x = Extractor(file: parsed)
+        x.projectMacros = projectMacros
+        x.lockWrappers = wrappers
+        x.run()
+        return x.facts
+    }
+
+    /// The expansion policy that also selects the file's macros calling its lock `wrappers`, or
+    /// nil when `policy` already selects every macro that matters.
+    static func policyWithLockWrappers(_ file: ParsedFile, wrappers: [String: CallMacro],
+                                       base policy: MacroExpansionPolicy) -> MacroExpansionPolicy? {
         guard !wrappers.isEmpty else { return nil }
         // the wrappers, and the file's macros that call them (`#define END_OP(c) conn_unlock(c)`)
         var names = Set(wrappers.keys)
@@ -47,6 +66,8 @@ struct Extractor {
     /// Macros of the project's headers (`#define MUTEX_LOCK(m) PyMutex_Lock(m)` in Imaging.h):
     /// used where the file has no definition of its own.
     var projectMacros = ProjectMacros()
+    /// The file's lock wrappers, when the caller has found them already (`lockWrappers(file)`).
+    var lockWrappers: [String: CallMacro]?
 
     func callMacro(_ name: String) -> CallMacro? { facts.callMacros[name] ?? projectMacros.call[name] }
     func placeMacro(_ name: String) -> String? { facts.placeMacros[name] ?? projectMacros.place[name] }
@@ -94,7 +115,7 @@ struct Extractor {
     /// the lock call it wraps, as a `#define` of it would be. Recorded with the call macros, so a
     /// caller's lock region opens and closes at the wrapper calls.
     mutating func collectLockWrappers() {
-        for (name, m) in Self.lockWrappers(file) { facts.callMacros[name] = m }
+        for (name, m) in lockWrappers ?? Self.lockWrappers(file) { facts.callMacros[name] = m }
     }
 
     static func lockWrappers(_ file: ParsedFile) -> [String: CallMacro] {
