@@ -66,6 +66,9 @@ public struct AnalysisResult: Sendable {
     public var phaseSeconds: (facts: Double, rules: Double) = (0, 0)
     /// Peak resident memory (MB) when the facts phase ended; 0 where unknown.
     public var peakAfterFactsMB = 0
+    /// Thread CPU seconds per step of the programs phase, summed over projects: `program` (building
+    /// each program), then each rule by code. Engines a rule builds first are counted to it.
+    public var stepSeconds: [(step: String, seconds: Double)] = []
 }
 
 public enum Analyzer {
@@ -195,9 +198,12 @@ public enum Analyzer {
         // largest is analyzed the facts of the others are already freed.
         let order = sizes.indices.sorted { (sizes[$0], $0) < (sizes[$1], $1) }
         progress.phase("analyzing", total: order.count, noun: "project", plural: "projects")
-        let perProject = parallelMap(count: order.count, jobs: options.jobs) { k -> (Int, [Report.ModuleStatus], [Finding]) in
+        let perProject = parallelMap(count: order.count, jobs: options.jobs) { k -> (Int, [Report.ModuleStatus], [Finding], [Double]) in
             let i = order[k]
             defer { progress.step() }
+            var clock = threadCPUSeconds()
+            var steps: [Double] = []
+            func lap() { let now = threadCPUSeconds(); steps.append(now - clock); clock = now }
             var program = Program(files: pending.take(i), target: options.target)
             if !options.fileSettings.isEmpty {
                 for f in program.files {
@@ -206,8 +212,12 @@ public enum Analyzer {
                 }
             }
             let ctx = RuleContext(program: program)
+            lap()
             var all: [Finding] = []
-            for r in rules { all.append(contentsOf: r.check(ctx)) }
+            for r in rules {
+                all.append(contentsOf: r.check(ctx))
+                lap()
+            }
             // ids name the file relative to its project root, which this run already knows
             for j in all.indices {
                 all[j].assignID(projectRelativePath: ProjectRoots.relativePath(FileSystem.absolute(all[j].location.path), root: roots[i]))
@@ -216,7 +226,7 @@ public enum Analyzer {
                 let ft = program.freeThreading(file: m.file)
                 return Report.ModuleStatus(module: m.name, file: m.file, freeThreadingRules: ft.applies, reason: ft.reason)
             }
-            return (i, modules, all)
+            return (i, modules, all, steps)
         }.sorted { $0.0 < $1.0 }
         var result = AnalysisResult(findings: sortFindings(perProject.flatMap(\.2)), warnings: warnings,
                               modules: perProject.flatMap(\.1), projectCount: order.count,
@@ -224,8 +234,17 @@ public enum Analyzer {
                               elapsed: Date().timeIntervalSince(start))
         result.peakAfterFactsMB = peakAfterFacts
         result.contextFilesAnalyzed = contextFiles
+        let names = ["program"] + rules.map(\.code)
+        result.stepSeconds = names.indices.map { s in (names[s], perProject.reduce(0) { $0 + $1.3[s] }) }
         result.phaseSeconds = (factsDone.timeIntervalSince(start), Date().timeIntervalSince(factsDone))
         return result
+    }
+
+    /// CPU seconds the calling thread has used.
+    static func threadCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     /// Files grouped by project: the nearest ancestor directory holding `pyproject.toml`,

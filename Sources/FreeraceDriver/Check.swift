@@ -275,6 +275,8 @@ public struct CheckCommand: Sendable {
                 + "\(f2(result.phaseSeconds.rules)) s (\(counted(result.projectCount, "project"))), total \(f2(result.elapsed)) s; "
                 + "peak RSS \(peakRSSMegabytes()) MB\n"
             Console.err(line)
+            let steps = result.stepSeconds.map { "\($0.step) \(f2($0.seconds))" }.joined(separator: ", ")
+            Console.err("timings: programs+rules CPU seconds: \(steps)\n")
         }
         // Findings that involve a checked file, filtered by the configuration of the file they are
         // located in, exactly as a check of the whole project filters them.
