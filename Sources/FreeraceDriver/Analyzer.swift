@@ -67,7 +67,8 @@ public struct AnalysisResult: Sendable {
     /// Peak resident memory (MB) when the facts phase ended; 0 where unknown.
     public var peakAfterFactsMB = 0
     /// Thread CPU seconds per step of the programs phase, summed over projects: `program` (building
-    /// each program), then each rule by code. Engines a rule builds first are counted to it.
+    /// each program), `lifetimes` (the lifetime summaries the groups of rules share), then each
+    /// rule by code. Other summaries are counted to the rule that asks for them first.
     public var stepSeconds: [(step: String, seconds: Double)] = []
 }
 
@@ -193,9 +194,9 @@ public enum Analyzer {
         }()
         let factsDone = Date()
         let peakAfterFacts = peakRSSMegabytes()
-        // Each program's rules run on one worker thread with a large stack (summaries recurse
-        // along call chains); projects run in parallel, smallest first, so that by the time the
-        // largest is analyzed the facts of the others are already freed.
+        // Each program's rules run on worker threads with large stacks (summaries recurse along
+        // call chains), one per group of rules; projects run in parallel, smallest first, so that
+        // by the time the largest is analyzed the facts of the others are already freed.
         let order = sizes.indices.sorted { (sizes[$0], $0) < (sizes[$1], $1) }
         progress.phase("analyzing", total: order.count, noun: "project", plural: "projects")
         let perProject = parallelMap(count: order.count, jobs: options.jobs) { k -> (Int, [Report.ModuleStatus], [Finding], [Double]) in
@@ -211,13 +212,25 @@ public enum Analyzer {
                     if t != options.target { program.fileTargets[f.path] = t }
                 }
             }
-            let ctx = RuleContext(program: program)
             lap()
-            var all: [Finding] = []
-            for r in rules {
-                all.append(contentsOf: r.check(ctx))
-                lap()
-            }
+            // one context per group of rules, the groups on threads of their own (see `RuleGroup`)
+            let groups = Dictionary(grouping: rules.indices, by: { rules[$0].group }).sorted { $0.key < $1.key }.map(\.value)
+            let shared = program
+            // the lifetime summaries every group starts from, computed once
+            let lifetimes = groups.count > 1 ? RuleContext(program: program).lifetimeSummaries() : nil
+            lap()
+            let byGroup = parallelMap(count: groups.count, jobs: options.jobs) { g -> [(Int, [Finding], Double)] in
+                let ctx = RuleContext(program: shared, lifetimes: lifetimes)
+                var clock = threadCPUSeconds()
+                return groups[g].map { r in
+                    let found = rules[r].check(ctx)
+                    let now = threadCPUSeconds()
+                    defer { clock = now }
+                    return (r, found, now - clock)
+                }
+            }.flatMap { $0 }.sorted { $0.0 < $1.0 }
+            var all = byGroup.flatMap(\.1)
+            steps += byGroup.map(\.2)
             // ids name the file relative to its project root, which this run already knows
             for j in all.indices {
                 all[j].assignID(projectRelativePath: ProjectRoots.relativePath(FileSystem.absolute(all[j].location.path), root: roots[i]))
@@ -234,7 +247,7 @@ public enum Analyzer {
                               elapsed: Date().timeIntervalSince(start))
         result.peakAfterFactsMB = peakAfterFacts
         result.contextFilesAnalyzed = contextFiles
-        let names = ["program"] + rules.map(\.code)
+        let names = ["program", "lifetimes"] + rules.map(\.code)
         result.stepSeconds = names.indices.map { s in (names[s], perProject.reduce(0) { $0 + $1.3[s] }) }
         result.phaseSeconds = (factsDone.timeIntervalSince(start), Date().timeIntervalSince(factsDone))
         return result

@@ -140,6 +140,15 @@ public struct Summary: Sendable {
     public var returns: Set<Origin> = []
 }
 
+/// Summaries an engine computed, handed to engines of other threads (`SummaryEngine.init(program:seed:)`).
+public struct SummarySnapshot: Sendable {
+    let kinds: Set<EffectKind>
+    let languages: Set<Language>
+    let memo: [Int: Summary]
+    let doneComponents: Set<Int>
+    let entryCache: [Int: [Effect]]
+}
+
 /// Per-function facts precomputed for origin resolution.
 public struct FunctionIndex: Sendable {
     /// local name → (op index, value) of each assignment, in order.
@@ -200,6 +209,22 @@ public final class SummaryEngine {
         self.kinds = kinds
         self.languages = languages
         self.keep = keep
+    }
+
+    /// An engine that starts from the summaries another engine of the same kinds and languages,
+    /// keeping every effect, computed on the same program (on another thread: the snapshot is a
+    /// value). It computes what the snapshot lacks as any engine would.
+    public convenience init(program: Program, seed: SummarySnapshot) {
+        self.init(program: program, kinds: seed.kinds, languages: seed.languages)
+        memo = seed.memo
+        doneComponents = seed.doneComponents
+        entryCache = seed.entryCache
+    }
+
+    /// What this engine has computed so far, to seed engines of other threads. Only for an
+    /// engine that keeps every effect (a `keep` filter is a closure a snapshot cannot carry).
+    public func snapshot() -> SummarySnapshot {
+        SummarySnapshot(kinds: kinds, languages: languages, memo: memo, doneComponents: doneComponents, entryCache: entryCache)
     }
 
     public func index(_ f: Int) -> FunctionIndex {

@@ -23,6 +23,22 @@ public struct RuleDoc: Sendable {
     }
 }
 
+/// Which summaries a rule mostly reads. Rules of one group share a `RuleContext` (its engines are
+/// computed once, on demand); the groups have contexts of their own and run at the same time
+/// when there are cores for it, so one large project uses more than one core. The split does not
+/// depend on `--jobs`: every run computes the same summaries in the same order, so the output is
+/// the same whatever the number of cores.
+public enum RuleGroup: Int, Sendable, CaseIterable, Comparable {
+    /// Reads and calls into memory that something frees or unmaps (the lifetime, read and
+    /// executable-region summaries).
+    case freedMemory
+    /// References borrowed from or replaced in containers, lazily initialized global state and
+    /// foreign frames (the borrow, mutation, global-write and frame summaries).
+    case referencesAndState
+
+    public static func < (a: RuleGroup, b: RuleGroup) -> Bool { a.rawValue < b.rawValue }
+}
+
 /// A rule: static metadata and a check over the program.
 public protocol Rule: Sendable {
     var code: String { get }
@@ -33,11 +49,14 @@ public protocol Rule: Sendable {
     var doc: RuleDoc { get }
     /// The severity of most of its findings (SARIF's default level); a finding may differ.
     var defaultSeverity: Severity { get }
+    /// The rules it shares its summaries with (see `RuleGroup`).
+    var group: RuleGroup { get }
     func check(_ context: RuleContext) -> [Finding]
 }
 
 extension Rule {
     public var defaultSeverity: Severity { .warning }
+    public var group: RuleGroup { .freedMemory }
 
     /// A finding of this rule with its metadata filled in.
     func finding(message: String, function: String, location: Location, notes: [Note], why: String, help: String,
@@ -50,10 +69,25 @@ extension Rule {
 /// What rules read: the program and summary engines built once and shared.
 public final class RuleContext {
     public let program: Program
-    public init(program: Program) { self.program = program }
+    private let lifetimeSeed: SummarySnapshot?
+
+    /// A context for `program`; `lifetimes`, if given, are the lifetime summaries another context
+    /// computed on the same program (`lifetimeSummaries()`), so they are not computed twice.
+    public init(program: Program, lifetimes: SummarySnapshot? = nil) {
+        self.program = program
+        self.lifetimeSeed = lifetimes
+    }
 
     /// Frees, unmaps and calls through pointers (sparse effects).
-    public lazy var lifetimeEngine = SummaryEngine(program: program, kinds: [.free, .unmap, .release], languages: Self.objectMemory)
+    public lazy var lifetimeEngine = lifetimeSeed.map { SummaryEngine(program: program, seed: $0) }
+        ?? SummaryEngine(program: program, kinds: [.free, .unmap, .release], languages: Self.objectMemory)
+
+    /// The lifetime summaries of every function, for the contexts of other groups of rules: what
+    /// every group needs first (each asks which places something frees).
+    public func lifetimeSummaries() -> SummarySnapshot {
+        for f in program.functions.indices { _ = lifetimeEngine.entryEffects(f) }
+        return lifetimeEngine.snapshot()
+    }
 
     /// Calls through pointers into executable memory. Every call through a function pointer is
     /// an `.exec` effect, and an interpreter makes millions of them (type slots): only those

@@ -9,6 +9,7 @@ public struct ForeignFrameWalk: Rule {
     public let name = "foreign-frame-walk"
     public let summary = "Another thread's frames or thread state are dereferenced without stopping that thread"
     public var defaultSeverity: Severity { .error }   // Python walks are warnings
+    public var group: RuleGroup { .referencesAndState }
     public let maturity = Maturity.preview
     public let languages: [Language] = [.c, .cpp, .cython, .python]
     public let doc = RuleDoc(

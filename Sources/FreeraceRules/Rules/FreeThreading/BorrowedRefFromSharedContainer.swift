@@ -8,6 +8,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
     public let code = "FR302"
     public let name = "borrowed-ref-from-shared-container"
     public let summary = "A borrowed reference is taken from a shared mutable container in free-threading-enabled code"
+    public var group: RuleGroup { .referencesAndState }
     public let maturity = Maturity.preview
     public let languages: [Language] = [.c, .cpp]
     public let doc = RuleDoc(

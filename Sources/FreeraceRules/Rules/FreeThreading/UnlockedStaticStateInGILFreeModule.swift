@@ -8,6 +8,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
     public let code = "FR303"
     public let name = "unlocked-static-state-in-gil-free-module"
     public let summary = "A GIL-free module lazily initializes or replaces static pointer state without a lock, atomic or once-init"
+    public var group: RuleGroup { .referencesAndState }
     public let maturity = Maturity.preview
     public let languages: [Language] = [.c, .cpp]
     public let doc = RuleDoc(
