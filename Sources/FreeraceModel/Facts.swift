@@ -49,7 +49,15 @@ public struct AccessPath: Sendable, Hashable, Codable {
     }
 
     /// `name.f1.f2`: identity of the place, independent of spelling.
-    public var key: String { ([name] + fields).joined(separator: ".") }
+    public var key: String {
+        if fields.isEmpty { return name }
+        var k = name
+        for f in fields {
+            k += "."
+            k += f
+        }
+        return k
+    }
 
     public func appending(_ field: String, text: String) -> AccessPath {
         var p = self

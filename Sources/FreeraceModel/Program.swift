@@ -550,6 +550,15 @@ public struct Program: Sendable {
     }
 
     /// Whether free-threading rules apply to code in `file`, and why.
+    /// Whether the free-threading rules apply to a file (`freeThreading(file:)` without its reason).
+    public func freeThreadingApplies(file: String) -> Bool {
+        switch fileTargets[file] ?? target {
+        case .freeThreaded: return true
+        case .gil: return false
+        case .auto: return moduleOfFile[file].map { modules[$0].gilFree } ?? false
+        }
+    }
+
     public func freeThreading(file: String) -> (applies: Bool, reason: String) {
         switch fileTargets[file] ?? target {
         case .freeThreaded: return (true, "--target free-threaded")

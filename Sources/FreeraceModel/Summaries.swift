@@ -157,6 +157,8 @@ public struct FunctionIndex: Sendable {
     var outParams: [String: [(op: Int, call: Int, arg: Int)]] = [:]
     /// call index → op index.
     public var opOfCall: [Int] = []
+    /// Locals some of whose members are assigned (`args.pattern = pattern`).
+    var localsWithAssignedMembers: Set<String> = []
 
     init(_ f: FunctionFacts) {
         opOfCall = Array(repeating: 0, count: f.calls.count)
@@ -164,7 +166,10 @@ public struct FunctionIndex: Sendable {
             switch op {
             case .assign(let t, let v, _, _):
                 // locals and fields of local structs (`args.pattern = pattern`)
-                if t.root == .local { assigns[t.key, default: []].append((i, v)) }
+                if t.root == .local {
+                    assigns[t.key, default: []].append((i, v))
+                    if !t.fields.isEmpty { localsWithAssignedMembers.insert(t.name) }
+                }
             case .call(let c):
                 opOfCall[c] = i
                 for (ai, a) in f.calls[c].args.enumerated() {
@@ -288,7 +293,7 @@ public final class SummaryEngine {
             let idx = index(f)
             let fn = program.functions[f]
             // the longest prefix of the path that was assigned: `args.pattern->node_list` after `args.pattern = pattern`
-            var prefix = p.fields.count
+            var prefix = idx.localsWithAssignedMembers.contains(p.name) ? p.fields.count : 0
             var found: (op: Int, value: Value)?
             while prefix > 0 {
                 let key = ([p.name] + p.fields.prefix(prefix)).joined(separator: ".")
@@ -644,16 +649,20 @@ public final class SummaryEngine {
         var out = Summary()
         guard languages.contains(fn.language) else { return out }
         var byKey: [Key: [Int]] = [:]
+        func siteKey(_ kind: EffectKind, _ last: Step?) -> Step? { kind == .borrow || kind == .frameRead ? last : nil }
+        func isFull(_ k: Key) -> Bool { (byKey[k]?.count ?? 0) >= perKey }
         func add(_ e: Effect) {
             guard kinds.contains(e.kind), keep(e.kind, e.origin) else { return }
-            let k = Key(kind: e.kind, origin: e.origin,
-                        site: e.kind == .borrow || e.kind == .frameRead ? e.chain.last : nil)
-            var list = byKey[k] ?? []
-            if list.count >= perKey { return }
-            if list.contains(where: { out.effects[$0].locks == e.locks && out.effects[$0].gil == e.gil }) { return }
-            out.effects.append(e)
-            list.append(out.effects.count - 1)
-            byKey[k] = list
+            let k = Key(kind: e.kind, origin: e.origin, site: siteKey(e.kind, e.chain.last))
+            // one lookup of the key, its list updated in place
+            let next = out.effects.count
+            func admit(_ list: inout [Int]) -> Bool {
+                if list.count >= perKey { return false }
+                if list.contains(where: { out.effects[$0].locks == e.locks && out.effects[$0].gil == e.gil }) { return false }
+                list.append(next)
+                return true
+            }
+            if admit(&byKey[k, default: []]) { out.effects.append(e) }
         }
         func guardNames(_ call: CallFact) -> [String] { Array(Set(call.guards.compactMap(\.fields.last))).sorted() }
 
@@ -799,6 +808,9 @@ public final class SummaryEngine {
                 }
                 // callee effects, lifted (up to `maxChain` calls deep: a trace is bounded, and so is
                 // the work; an effect that far from the entry is not one a report could show)
+                // a callee's origin seen from here, once per origin (callees repeat an origin per
+                // kind and lock context)
+                var substituted: [Origin: Set<Origin>] = [:]
                 for g in program.callTargets[f][c] where g != f {
                     // one text for every effect lifted through this call (shared, not copied)
                     let callStep = Step(function: f, pos: call.pos, what: "calls `\(program.functions[g].name)`")
@@ -806,7 +818,17 @@ public final class SummaryEngine {
                         // `path_new(n, self->xy + i, 1)` frees only what it made: an interior pointer is never freed
                         if e.kind == .free || e.kind == .unmap, case .param(let j, let fs) = e.origin, fs.isEmpty,
                            call.isInterior(j) { continue }
-                        var subs = substitute(e.origin, f: f, call: c, depth: 0)
+                        var subs: Set<Origin>
+                        if case .param = e.origin {
+                            if let known = substituted[e.origin] {
+                                subs = known
+                            } else {
+                                subs = substitute(e.origin, f: f, call: c, depth: 0)
+                                substituted[e.origin] = subs
+                            }
+                        } else {
+                            subs = [e.origin]
+                        }
                         if subs.isEmpty, e.kind == .borrow { subs = [.unknownContainer] }
                         var unlinked = e.unlinkedGIL
                         if e.kind == .free || e.kind == .unmap, unlinked == nil, case .param(let j, let fs) = e.origin,
@@ -814,6 +836,9 @@ public final class SummaryEngine {
                             unlinked = unlinkGIL(f, call.args[j], at: i)
                         }
                         for o in subs {
+                            // what `add` would refuse anyway, refused before the chain is copied
+                            guard keep(e.kind, o), !isFull(Key(kind: e.kind, origin: o, site: siteKey(e.kind, e.chain.last)))
+                            else { continue }
                             var l = e
                             l.origin = o
                             l.unlinkedGIL = unlinked

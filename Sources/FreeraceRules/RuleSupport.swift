@@ -52,6 +52,11 @@ extension RuleContext {
         program.freeThreading(file: program.functions[function].file)
     }
 
+    /// Whether the free-threading rules apply to a function (rules ask in loops: no reason text).
+    public func freeThreadingApplies(_ function: Int) -> Bool {
+        program.freeThreadingApplies(file: program.functions[function].file)
+    }
+
     /// The Python module name of a function's file, when known: the module a C file defines, or
     /// for Python and Cython the dotted path through the package directories (those with an
     /// `__init__.py`, `.pyx` or `.pxd` among the analyzed files).

@@ -72,7 +72,7 @@ public struct ForeignFrameWalk: Rule {
         for e in entries {
             for fx in ctx.frameEngine.entryEffects(e.function) where fx.kind == .frameRead {
                 guard let src = fx.origin.foreignSource, !fx.locks.holdsStopTheWorld else { continue }
-                if Self.followsOnlyTheList(fx), fx.gil != .released, !ctx.freeThreading(src.function).applies { continue }
+                if Self.followsOnlyTheList(fx), fx.gil != .released, !ctx.freeThreadingApplies(src.function) { continue }
                 let key = "\(src.function)"
                 let step = fx.chain.last!
                 let stepKey = "\(key)|\(step.function)|\(step.pos.line)|\(step.pos.column)"

@@ -59,7 +59,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
         var order: [Step] = []
         for e in ctx.nativeConcurrentEntries {
             for fx in ctx.borrowEngine.entryEffects(e.function, keepParameters: true) where fx.kind == .borrow {
-                guard let site = fx.chain.last, ctx.freeThreading(site.function).applies else { continue }
+                guard let site = fx.chain.last, ctx.freeThreadingApplies(site.function) else { continue }
                 // a backport of the strong-reference API (pythoncapi_compat.h) borrows by design, and is
                 // only compiled for Pythons that have a GIL
                 if Self.strongReplacements.contains(program.functions[site.function].name) { continue }

@@ -94,7 +94,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         func group(_ e: EntryPoint, _ fx: Effect, perFreer: Bool) {
             let b = ctx.blamedStep(fx.chain, kind: fx.kind, origin: fx.origin, engine: ctx.lifetimeEngine)
             let freer = fx.chain[b].function
-            guard ctx.freeThreading(freer).applies else { return }
+            guard ctx.freeThreadingApplies(freer) else { return }
             let key = "\(fx.origin)|\(fx.kind)" + (perFreer ? "|\(program.functions[freer].name)" : "")
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(Free(entry: e, effect: fx, blamed: b))

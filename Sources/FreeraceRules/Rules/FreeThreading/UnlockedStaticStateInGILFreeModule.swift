@@ -66,7 +66,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         for e in ctx.nativeConcurrentEntries where e.kind != .exported {
             for fx in ctx.globalWriteEngine.entryEffects(e.function) where fx.kind == .write && fx.locks.isEmpty {
                 guard case .global(let place) = fx.origin, let step = fx.chain.last,
-                      ctx.freeThreading(step.function).applies,
+                      ctx.freeThreadingApplies(step.function),
                       let root = program.sharedPointerState(place) else { continue }
                 // raw memory that something frees is FR102's: one finding per root cause
                 if ctx.freedOrigins.contains(.global(root)) { continue }

@@ -93,20 +93,22 @@ public struct SharedMemoryFreedWithoutSync: Rule {
             guard let frees = groups[key] else { continue }
             let freedPlaces = Set(frees.map(\.effect.origin))
             var readers: [(EntryPoint, Effect, Free)] = []
-            for (r, reads) in readsOfEntry {
+            for k in readsOfEntry.indices {
                 // a finding names its first readers and counts no further: enough are known
                 if readers.count >= Self.maxReaders { break }
-                var best: (Effect, Free)?
-                for rd in reads where freedPlaces.contains(rd.origin) {
-                    guard let f = frees.first(where: { fr in
-                        !LockSet.orders(fr.effect.locks, rd.locks)
-                            && (fr.entry.kind != .exported || r.kind != .exported)
-                            && Self.canInterleave(ctx, fr.entry, fr.effect, r, rd)
+                let r = readsOfEntry[k].0
+                var best: (read: Int, free: Int, depth: Int)?
+                for (ri, rd) in readsOfEntry[k].1.enumerated() where freedPlaces.contains(rd.origin) {
+                    guard let fi = frees.indices.first(where: { j in
+                        !LockSet.orders(frees[j].effect.locks, rd.locks)
+                            && (frees[j].entry.kind != .exported || r.kind != .exported)
+                            && Self.canInterleave(ctx, frees[j].entry, frees[j].effect, r, rd)
                     }) else { continue }
                     // show the deepest place read (`pool->base` rather than the `pool` NULL check)
-                    if best == nil || rd.origin.description.count > best!.0.origin.description.count { best = (rd, f) }
+                    let depth = rd.origin.description.count
+                    if best == nil || depth > best!.depth { best = (ri, fi, depth) }
                 }
-                if let (rd, f) = best { readers.append((r, rd, f)) }
+                if let best { readers.append((r, readsOfEntry[k].1[best.read], frees[best.free])) }
             }
             guard let (_, _, free) = readers.first else { continue }
             // the freeing entry itself reads the pointer it frees: list other readers first
@@ -119,7 +121,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
 
     /// Whether the two sides can run at the same time: free-threaded code, or a side without the GIL.
     static func canInterleave(_ ctx: RuleContext, _ e1: EntryPoint, _ f1: Effect, _ e2: EntryPoint, _ f2: Effect) -> Bool {
-        if ctx.freeThreading(e1.function).applies || ctx.freeThreading(e2.function).applies { return true }
+        if ctx.freeThreadingApplies(e1.function) || ctx.freeThreadingApplies(e2.function) { return true }
         if f1.gil == .released || f2.gil == .released { return true }
         if (e1.kind == .threadBody && f1.gil != .held) || (e2.kind == .threadBody && f2.gil != .held) { return true }
         return false
