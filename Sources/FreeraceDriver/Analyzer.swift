@@ -217,10 +217,11 @@ public enum Analyzer {
             let groups = Dictionary(grouping: rules.indices, by: { rules[$0].group }).sorted { $0.key < $1.key }.map(\.value)
             let shared = program
             // the lifetime summaries every group starts from, computed once
-            let lifetimes = groups.count > 1 ? RuleContext(program: program).lifetimeSummaries() : nil
+            let runner = ThreadRunner(jobs: options.jobs)
+            let lifetimes = groups.count > 1 ? RuleContext(program: program, runner: runner).lifetimeSummaries() : nil
             lap()
             let byGroup = parallelMap(count: groups.count, jobs: options.jobs) { g -> [(Int, [Finding], Double)] in
-                let ctx = RuleContext(program: shared, lifetimes: lifetimes)
+                let ctx = RuleContext(program: shared, lifetimes: lifetimes, runner: runner)
                 var clock = threadCPUSeconds()
                 return groups[g].map { r in
                     let found = rules[r].check(ctx)

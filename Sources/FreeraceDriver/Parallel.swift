@@ -1,4 +1,5 @@
 import Foundation
+import FreeraceModel
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -88,6 +89,15 @@ public func parallelMap<T: Sendable>(count: Int, jobs: Int, _ work: @escaping @S
     if threads.isEmpty { loop() }  // could not start threads: do the work here
     for t in threads { pthread_join(t, nil) }
     return q.results.withLock { $0.map { $0! } }
+}
+
+/// The model's summaries computed on `parallelMap`'s threads.
+public struct ThreadRunner: ParallelRunner {
+    public let jobs: Int
+    public init(jobs: Int) { self.jobs = jobs }
+    public func map<T: Sendable>(count: Int, _ work: @escaping @Sendable (Int) -> T) -> [T] {
+        parallelMap(count: count, jobs: jobs, work)
+    }
 }
 
 public var defaultJobs: Int { ProcessInfo.processInfo.activeProcessorCount }

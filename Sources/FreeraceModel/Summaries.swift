@@ -140,6 +140,15 @@ public struct Summary: Sendable {
     public var returns: Set<Origin> = []
 }
 
+/// Runs work on several threads (the driver's threads), for summaries computed in parallel
+/// (`SummaryEngine.prepare`).
+public protocol ParallelRunner: Sendable {
+    /// How many threads it runs at once.
+    var jobs: Int { get }
+    /// `work` for each index, results in index order.
+    func map<T: Sendable>(count: Int, _ work: @escaping @Sendable (Int) -> T) -> [T]
+}
+
 /// Summaries an engine computed, handed to engines of other threads (`SummaryEngine.init(program:seed:)`).
 public struct SummarySnapshot: Sendable {
     let kinds: Set<EffectKind>
@@ -191,8 +200,14 @@ public struct FunctionIndex: Sendable {
 public final class SummaryEngine {
     public let program: Program
     let kinds: Set<EffectKind>
-    let keep: (EffectKind, Origin) -> Bool
+    let keep: @Sendable (EffectKind, Origin) -> Bool
     private var memo: [Int: Summary] = [:]
+    /// Summaries computed elsewhere on the same program (another context's, or this engine's
+    /// before it handed work to other threads), read-only here; looked up after `memo`.
+    private var seedMemos: [[Int: Summary]] = []
+    private var seedDone: [Set<Int>] = []
+    /// Threads to compute summaries on (`prepare`); none: everything on the calling thread.
+    public var runner: (any ParallelRunner)?
     private var indexes: [Int: FunctionIndex] = [:]
     private var writtenMemo: [Int: [Origin: LockSet]] = [:]
     private var interiorMemo: [String: [String]]?
@@ -209,7 +224,7 @@ public final class SummaryEngine {
     public var readsCountAsUses = false
 
     public init(program: Program, kinds: Set<EffectKind>, languages: Set<Language> = Set(Language.allCases),
-                keep: @escaping (EffectKind, Origin) -> Bool = { _, _ in true }) {
+                keep: @escaping @Sendable (EffectKind, Origin) -> Bool = { _, _ in true }) {
         self.program = program
         self.kinds = kinds
         self.languages = languages
@@ -221,15 +236,21 @@ public final class SummaryEngine {
     /// value). It computes what the snapshot lacks as any engine would.
     public convenience init(program: Program, seed: SummarySnapshot) {
         self.init(program: program, kinds: seed.kinds, languages: seed.languages)
-        memo = seed.memo
-        doneComponents = seed.doneComponents
+        seedMemos = [seed.memo]
+        seedDone = [seed.doneComponents]
         entryCache = seed.entryCache
     }
 
     /// What this engine has computed so far, to seed engines of other threads. Only for an
     /// engine that keeps every effect (a `keep` filter is a closure a snapshot cannot carry).
     public func snapshot() -> SummarySnapshot {
-        SummarySnapshot(kinds: kinds, languages: languages, memo: memo, doneComponents: doneComponents, entryCache: entryCache)
+        var all = memo
+        var done = doneComponents
+        for (m, d) in zip(seedMemos, seedDone) {
+            all.merge(m) { mine, _ in mine }
+            done.formUnion(d)
+        }
+        return SummarySnapshot(kinds: kinds, languages: languages, memo: all, doneComponents: done, entryCache: entryCache)
     }
 
     public func index(_ f: Int) -> FunctionIndex {
@@ -562,9 +583,20 @@ public final class SummaryEngine {
 
     /// The summary of `f`, with everything it calls summarized first (see `ensureComputed`).
     public func summary(_ f: Int) -> Summary {
-        if let s = memo[f] { return s }
+        if let s = known(f) { return s }
         ensureComputed(f)
         return memo[f] ?? Summary()
+    }
+
+    /// The summary of `f` if it is computed (here or in a seed).
+    private func known(_ f: Int) -> Summary? {
+        if let s = memo[f] { return s }
+        for m in seedMemos { if let s = m[f] { return s } }
+        return nil
+    }
+
+    private func isDone(_ component: Int) -> Bool {
+        doneComponents.contains(component) || seedDone.contains { $0.contains(component) }
     }
 
     /// Computes the summaries `f` needs, component by component of the call graph, callees
@@ -585,7 +617,7 @@ public final class SummaryEngine {
             while k < callees.count {
                 let c = callees[k]
                 k += 1
-                if doneComponents.contains(c) || visiting.contains(c) { continue }
+                if isDone(c) || visiting.contains(c) { continue }
                 stack[stack.count - 1].next = k
                 stack.append((c, 0))
                 visiting.insert(c)
@@ -600,6 +632,102 @@ public final class SummaryEngine {
     }
 
     private var doneComponents = Set<Int>()
+
+    /// Computes the summaries of `functions` and of everything they call on `runner`'s threads:
+    /// the components of the call graph in layers by height (a layer calls only lower ones), each
+    /// layer split among engines of their own that read the layers below and hand back what
+    /// they computed. A component's summary is a function of its callees' summaries alone, so
+    /// the summaries are the ones the calling thread would compute, in any order.
+    /// Without a runner of more than one job, it does nothing: summaries come on demand.
+    public func prepare(_ functions: some Sequence<Int>) {
+        guard let runner, runner.jobs > 1 else { return }
+        let sccs = program.sccs
+        // the components needed and not done yet
+        var needed = [Bool](repeating: false, count: sccs.count)
+        var stack: [Int] = []
+        for f in functions {
+            let c = program.sccOf[f]
+            if !needed[c], !isDone(c) { needed[c] = true; stack.append(c) }
+        }
+        while let c = stack.popLast() {
+            for d in calleeComponents(c) where !needed[d] && !isDone(d) {
+                needed[d] = true
+                stack.append(d)
+            }
+        }
+        // heights: `sccs` is callee-first, so callees have theirs already
+        var height = [Int](repeating: 0, count: sccs.count)
+        var layers: [[Int]] = []
+        for c in sccs.indices where needed[c] {
+            var h = 0
+            for d in calleeComponents(c) where needed[d] { h = max(h, height[d] + 1) }
+            height[c] = h
+            if h == layers.count { layers.append([]) }
+            layers[h].append(c)
+        }
+        if interiorMemo == nil { interiorMemo = buildInterior() }
+        for layer in layers {
+            let members = layer.reduce(0) { $0 + sccs[$1].count }
+            // a thin layer is not worth the threads
+            if members < Self.parallelLayerMinimum {
+                for c in layer where !isDone(c) {
+                    computeComponent(sccs[c])
+                    doneComponents.insert(c)
+                }
+                continue
+            }
+            let computed = computeOnThreads(layer, runner: runner)
+            for part in computed {
+                for (f, summary) in part.summaries { memo[f] = summary }
+                for (f, index) in part.indexes where indexes[f] == nil { indexes[f] = index }
+            }
+            doneComponents.formUnion(layer)
+        }
+    }
+
+    /// Layers with fewer functions are computed on the calling thread.
+    static let parallelLayerMinimum = 64
+
+    private struct Computed: Sendable {
+        var summaries: [(Int, Summary)] = []
+        var indexes: [(Int, FunctionIndex)] = []
+    }
+
+    /// What engines of other threads need to compute a layer: this engine's settings and what
+    /// it knows (values: shared, not copied, while this engine waits).
+    private struct LayerSeed: @unchecked Sendable {
+        // `Program`, the summaries and the interior map are values; `keep` is @Sendable
+        let program: Program
+        let kinds: Set<EffectKind>
+        let languages: Set<Language>
+        let keep: @Sendable (EffectKind, Origin) -> Bool
+        let readsCountAsUses: Bool
+        let memos: [[Int: Summary]]
+        let done: [Set<Int>]
+        let interior: [String: [String]]?
+    }
+
+    private func computeOnThreads(_ layer: [Int], runner: any ParallelRunner) -> [Computed] {
+        let seed = LayerSeed(program: program, kinds: kinds, languages: languages, keep: keep,
+                             readsCountAsUses: readsCountAsUses, memos: seedMemos + [memo],
+                             done: seedDone + [doneComponents], interior: interiorMemo)
+        let parts = min(layer.count, runner.jobs * 4)
+        return runner.map(count: parts) { k in
+            let w = SummaryEngine(program: seed.program, kinds: seed.kinds, languages: seed.languages, keep: seed.keep)
+            w.readsCountAsUses = seed.readsCountAsUses
+            w.seedMemos = seed.memos
+            w.seedDone = seed.done
+            w.interiorMemo = seed.interior
+            var out = Computed()
+            for c in stride(from: k, to: layer.count, by: parts) {
+                let members = seed.program.sccs[layer[c]]
+                w.computeComponent(members)
+                for f in members { out.summaries.append((f, w.memo[f] ?? Summary())) }
+            }
+            out.indexes = w.indexes.map { ($0.key, $0.value) }
+            return out
+        }
+    }
     private var componentCallees: [Int: [Int]] = [:]
     let cycleRounds = 3
 
@@ -619,7 +747,7 @@ public final class SummaryEngine {
     private func computeComponent(_ members: [Int]) {
         let cyclic = members.count > 1 || program.callTargets[members[0]].contains { $0.contains(members[0]) }
         guard cyclic else {
-            if memo[members[0]] == nil { memo[members[0]] = compute(members[0]) }
+            if known(members[0]) == nil { memo[members[0]] = compute(members[0]) }
             return
         }
         for m in members where memo[m] == nil { memo[m] = Summary() }

@@ -3,7 +3,7 @@ import FreeraceSyntax
 
 /// Executable memory in the program: mapping sites whose memory becomes executable, and the
 /// fields/globals that hold pointers into it.
-public struct ExecRegions {
+public struct ExecRegions: Sendable {
     public struct Evidence: Sendable {
         /// Where the memory was made executable (`mmap(..., PROT_EXEC)` or `mprotect(..., PROT_EXEC)`).
         public var location: Location

@@ -70,23 +70,40 @@ extension Rule {
 public final class RuleContext {
     public let program: Program
     private let lifetimeSeed: SummarySnapshot?
+    /// Threads the engines compute summaries on (`SummaryEngine.prepare`), if any.
+    public let runner: (any ParallelRunner)?
 
     /// A context for `program`; `lifetimes`, if given, are the lifetime summaries another context
     /// computed on the same program (`lifetimeSummaries()`), so they are not computed twice.
-    public init(program: Program, lifetimes: SummarySnapshot? = nil) {
+    public init(program: Program, lifetimes: SummarySnapshot? = nil, runner: (any ParallelRunner)? = nil) {
         self.program = program
         self.lifetimeSeed = lifetimes
+        self.runner = runner
+    }
+
+    /// An engine of this context, computing on its threads.
+    private func engine(_ e: SummaryEngine) -> SummaryEngine {
+        e.runner = runner
+        return e
     }
 
     /// Frees, unmaps and calls through pointers (sparse effects).
-    public lazy var lifetimeEngine = lifetimeSeed.map { SummaryEngine(program: program, seed: $0) }
-        ?? SummaryEngine(program: program, kinds: [.free, .unmap, .release], languages: Self.objectMemory)
+    public lazy var lifetimeEngine = engine(lifetimeSeed.map { SummaryEngine(program: program, seed: $0) }
+        ?? SummaryEngine(program: program, kinds: [.free, .unmap, .release], languages: Self.objectMemory))
 
     /// The lifetime summaries of every function, for the contexts of other groups of rules: what
     /// every group needs first (each asks which places something frees).
     public func lifetimeSummaries() -> SummarySnapshot {
+        lifetimeEngine.prepare(program.functions.indices)
         for f in program.functions.indices { _ = lifetimeEngine.entryEffects(f) }
         return lifetimeEngine.snapshot()
+    }
+
+    /// The effects of each entry point's function, the summaries computed on the context's
+    /// threads first.
+    public func entryEffects(_ engine: SummaryEngine, of entries: [EntryPoint]) -> [[Effect]] {
+        engine.prepare(entries.map(\.function))
+        return entries.map { engine.entryEffects($0.function) }
     }
 
     /// Calls through pointers into executable memory. Every call through a function pointer is
@@ -95,10 +112,10 @@ public final class RuleContext {
     /// until its caller says what it is).
     public lazy var execEngine: SummaryEngine = {
         let exec = execRegions
-        return SummaryEngine(program: program, kinds: [.exec], languages: Self.native) { _, o in
+        return engine(SummaryEngine(program: program, kinds: [.exec], languages: Self.native) { _, o in
             if case .param = o { return true }
             return !exec.sitesOf(o).isEmpty
-        }
+        })
     }()
 
     /// Languages with raw memory, locks and C-API calls: C and C++.
@@ -118,8 +135,8 @@ public final class RuleContext {
     /// others releases (module teardown, which runs alone, does not count).
     public lazy var concurrentlyReleasedOrigins: Set<Origin> = {
         var s = Set<Origin>()
-        for e in nativeGlobalStateEntries {
-            for fx in lifetimeEngine.entryEffects(e.function) where fx.kind == .release { s.insert(fx.origin) }
+        for effects in entryEffects(lifetimeEngine, of: nativeGlobalStateEntries) {
+            for fx in effects where fx.kind == .release { s.insert(fx.origin) }
         }
         return s
     }()
@@ -129,14 +146,15 @@ public final class RuleContext {
     /// nor an initializer).
     public lazy var endedWhileInUseOrigins: Set<Origin> = {
         var s = Set<Origin>()
-        for e in nativeConcurrentEntries where !e.initializesItsObject {
-            for fx in lifetimeEngine.entryEffects(e.function) where fx.kind != .exec { s.insert(fx.origin) }
+        for effects in entryEffects(lifetimeEngine, of: nativeConcurrentEntries.filter { !$0.initializesItsObject }) {
+            for fx in effects where fx.kind != .exec { s.insert(fx.origin) }
         }
         return s
     }()
 
     func lifetimeOrigins(of kinds: Set<EffectKind>) -> Set<Origin> {
         var s = Set<Origin>()
+        lifetimeEngine.prepare(program.functions.indices)
         for f in program.functions.indices {
             for e in lifetimeEngine.entryEffects(f) where kinds.contains(e.kind) { s.insert(e.origin) }
         }
@@ -152,7 +170,7 @@ public final class RuleContext {
             guard case .field(_, let f) = o else { return [] }
             return f.contains(".") ? [f, String(f.split(separator: ".").last!)] : [f]
         })
-        return SummaryEngine(program: program, kinds: [.read], languages: Self.objectMemory) { _, o in
+        return engine(SummaryEngine(program: program, kinds: [.read], languages: Self.objectMemory) { _, o in
             switch o {
             case .field(_, let f): return freed.contains(o) || freedFieldNames.contains(f)
             case .global: return freed.contains(o)
@@ -161,7 +179,7 @@ public final class RuleContext {
             case .param(_, let fs): return fs.last.map { freedFieldNames.contains($0) } ?? true
             default: return false
             }
-        }
+        })
     }()
 
     /// Writes to globals (for lazily initialized state), restricted to the places some function
@@ -176,10 +194,11 @@ public final class RuleContext {
                 places.insert(root)
             }
         }
-        let e = SummaryEngine(program: program, kinds: [.write, .read], languages: Self.native) { _, o in
-            if case .global(let k) = o { return places.contains(k) }
+        let shared = places
+        let e = engine(SummaryEngine(program: program, kinds: [.write, .read], languages: Self.native) { _, o in
+            if case .global(let k) = o { return shared.contains(k) }
             return false
-        }
+        })
         e.readsCountAsUses = true   // the NULL check of a lazy initialization is what matters here
         return e
     }()
@@ -188,18 +207,18 @@ public final class RuleContext {
     public lazy var execRegions = ExecRegions(self)
 
     /// Frame reads (for foreign-frame walks).
-    public lazy var frameEngine = SummaryEngine(program: program, kinds: [.frameRead])
+    public lazy var frameEngine = engine(SummaryEngine(program: program, kinds: [.frameRead]))
 
     /// Borrowed references from containers.
-    public lazy var borrowEngine = SummaryEngine(program: program, kinds: [.borrow], languages: Self.native)
+    public lazy var borrowEngine = engine(SummaryEngine(program: program, kinds: [.borrow], languages: Self.native))
 
     /// Container mutations and reference replacements (thread B of FR302).
-    public lazy var mutationEngine = SummaryEngine(program: program, kinds: [.mutate], languages: Self.native) { _, o in
+    public lazy var mutationEngine = engine(SummaryEngine(program: program, kinds: [.mutate], languages: Self.native) { _, o in
         switch o {
         case .field, .global, .param: return true
         default: return false
         }
-    }
+    })
 
     /// Entry points that can run at the same time as others on arbitrary threads.
     public lazy var concurrentEntries: [EntryPoint] =
@@ -231,6 +250,7 @@ public final class RuleContext {
         // Py_CLEAR) over ones that only add (PyList_Append)
         var d: [Origin: (EntryPoint, Effect)] = [:]
         func freesItems(_ fx: Effect) -> Bool { fx.source.api.flatMap(CAPI.lookup)?.effects.contains(.mayFreeObject) ?? false }
+        mutationEngine.prepare(nativeConcurrentEntries.map(\.function))
         for e in nativeConcurrentEntries {
             for fx in mutationEngine.entryEffects(e.function) {
                 if let old = d[fx.origin], freesItems(old.1) || !freesItems(fx) { continue }

@@ -69,6 +69,7 @@ public struct ForeignFrameWalk: Rule {
         var order: [String] = []
         var seenStep = Set<String>()
         let entries = program.entryPoints.filter { $0.kind != .gc && $0.kind != .dealloc }
+        ctx.frameEngine.prepare(entries.map(\.function))
         for e in entries {
             for fx in ctx.frameEngine.entryEffects(e.function) where fx.kind == .frameRead {
                 guard let src = fx.origin.foreignSource, !fx.locks.holdsStopTheWorld else { continue }

@@ -57,6 +57,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
         let program = ctx.program
         var bySite: [Step: (EntryPoint, Effect)] = [:]
         var order: [Step] = []
+        ctx.borrowEngine.prepare(ctx.nativeConcurrentEntries.map(\.function))
         for e in ctx.nativeConcurrentEntries {
             for fx in ctx.borrowEngine.entryEffects(e.function, keepParameters: true) where fx.kind == .borrow {
                 guard let site = fx.chain.last, ctx.freeThreadingApplies(site.function) else { continue }

@@ -101,7 +101,9 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         }
         // an initializer works on an object no other thread has yet; an object confined to its
         // thread (a per-thread tracer) does not race with itself
-        for e in ctx.objectConcurrentEntries where !e.initializesItsObject {
+        let entries = ctx.objectConcurrentEntries.filter { !$0.initializesItsObject }
+        ctx.lifetimeEngine.prepare(entries.map(\.function))
+        for e in entries {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner),
                       !program.threadConfinedTypes.contains(owner) else { continue }
@@ -124,7 +126,8 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         let freedOrigins = Set(groups.values.compactMap { $0.first?.effect.origin })
         var readsByOrigin: [Origin: [(EntryPoint, [Effect])]] = [:]
         // an initializer works on an object no other thread has yet: not a reader
-        for r in ctx.objectConcurrentEntries where !r.initializesItsObject {
+        ctx.readEngine.prepare(entries.map(\.function))
+        for r in entries {
             var mine: [Origin: [Effect]] = [:]
             for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && freedOrigins.contains(rd.origin) {
                 mine[rd.origin, default: []].append(rd)

@@ -63,6 +63,7 @@ public struct UnlockedStaticStateInGILFreeModule: Rule {
         struct Write { var entry: EntryPoint; var effect: Effect; var root: String }
         var groups: [String: [Write]] = [:]
         var order: [String] = []
+        ctx.globalWriteEngine.prepare(ctx.nativeConcurrentEntries.map(\.function))
         for e in ctx.nativeConcurrentEntries where e.kind != .exported {
             for fx in ctx.globalWriteEngine.entryEffects(e.function) where fx.kind == .write && fx.locks.isEmpty {
                 guard case .global(let place) = fx.origin, let step = fx.chain.last,

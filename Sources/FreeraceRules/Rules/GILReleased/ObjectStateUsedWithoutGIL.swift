@@ -88,7 +88,9 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         // (and the locks they hold, as `*_locked` helpers expect) are unknown, so it is not
         // blamed as the freeing side.
         // An initializer works on an object no other thread has yet.
-        for e in ctx.objectConcurrentEntries where e.kind != .exported && !e.initializesItsObject {
+        let entries = ctx.objectConcurrentEntries.filter { !$0.initializesItsObject }
+        ctx.lifetimeEngine.prepare(entries.map(\.function))
+        for e in entries where e.kind != .exported {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner),
                       !program.threadConfinedTypes.contains(owner) else { continue }
@@ -105,7 +107,8 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         var findings: [Finding] = []
         var seen = Set<String>()
         // nor does it read one another thread can have
-        for r in ctx.objectConcurrentEntries where !r.initializesItsObject {
+        ctx.readEngine.prepare(entries.map(\.function))
+        for r in entries {
             for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read {
                 guard let candidates = frees[rd.origin], let step = rd.chain.last else { continue }
                 // the pointer handed to the freeing call itself is the free, not a reader of it

@@ -67,6 +67,7 @@ public struct ExecMemoryUnmappedWhileRunning: Rule {
         let program = ctx.program
         // thread A candidates: calls through pointers into executable memory, per entry
         var runners: [(EntryPoint, Effect, Set<Origin>)] = []
+        ctx.execEngine.prepare(ctx.nativeConcurrentEntries.map(\.function))
         for e in ctx.nativeConcurrentEntries {
             for fx in ctx.execEngine.entryEffects(e.function) where fx.kind == .exec {
                 let s = exec.sitesOf(fx.origin)

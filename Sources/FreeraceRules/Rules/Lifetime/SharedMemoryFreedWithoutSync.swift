@@ -68,6 +68,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         let exec = ctx.execRegions
         var groups: [String: [Free]] = [:]
         var order: [String] = []
+        ctx.lifetimeEngine.prepare(ctx.nativeGlobalStateEntries.map(\.function))
         for e in ctx.nativeGlobalStateEntries {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
                 // shared memory: reachable from a global variable of the analyzed code
@@ -84,6 +85,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         // reads of the freed places, per entry point, collected once (not once per freeing function)
         let allFreed = Set(groups.values.flatMap { $0.map(\.effect.origin) })
         var readsOfEntry: [(EntryPoint, [Effect])] = []
+        ctx.readEngine.prepare(ctx.nativeGlobalStateEntries.map(\.function))
         for r in ctx.nativeGlobalStateEntries {
             let rds = ctx.readEngine.entryEffects(r.function).filter { $0.kind == .read && allFreed.contains($0.origin) }
             if !rds.isEmpty { readsOfEntry.append((r, rds)) }
