@@ -171,6 +171,21 @@ skip() { # NAME LABEL GROUP JOBS BYTES REASON
   echo "  $2: skipped ($6)"
 }
 
+# Whether two runs' JSON reports are byte-identical: --jobs must not change them.
+same_output() {
+  python3 - "$@" <<'PY'
+import json, sys
+name, a, b = sys.argv[1:4]
+try:
+    x, y = (json.load(open(p)) for p in (a, b))
+except (OSError, ValueError) as e:
+    print(f"  {name}: cannot compare --jobs 1 and --jobs N reports ({e})")
+    sys.exit(0)
+same = open(a, "rb").read() == open(b, "rb").read()
+print(f"  {name}: reports at --jobs 1 and --jobs N are {'byte-identical' if same else 'DIFFERENT'} ({len(x.get('findings', []))} findings)")
+PY
+}
+
 # Warm the page cache and the binary; keep parse-stats' and check's own reports.
 say "warm-up (untimed)"
 xargs -0 -a "$OUT/all.list0" cat -- >/dev/null
@@ -198,9 +213,10 @@ measure parse-stats-jN "freerace parse-stats" main "$JOBS" "$bytes_analyzed" 0 -
 saved_runs=$RUNS
 [ "$check_ok" = 1 ] || RUNS=1
 measure check-j1 "freerace check" main 1 "$bytes_check" 0 -- \
-  "$FREERACE" check "${check_input[@]}" --exit-zero --format json -o /dev/null --jobs 1
+  "$FREERACE" check "${check_input[@]}" --exit-zero --format json -o "$OUT/check-j1.json" --jobs 1
 measure check-jN "freerace check" main "$JOBS" "$bytes_check" 0 -- \
-  "$FREERACE" check "${check_input[@]}" --exit-zero --format json -o /dev/null --jobs "$JOBS"
+  "$FREERACE" check "${check_input[@]}" --exit-zero --format json -o "$OUT/check-jN.json" --jobs "$JOBS"
+same_output corpus "$OUT/check-j1.json" "$OUT/check-jN.json"
 # C/C++ only: exactly the files cppcheck gets, as arguments.
 measure check-cfamily-jN "freerace check (C/C++ only)" main "$JOBS" "$bytes_check_cfamily" 0 -- \
   "$FREERACE" check "${cfamily_input[@]}" --exit-zero --format json -o /dev/null --jobs "$JOBS"
@@ -241,9 +257,10 @@ if [ "$SKIP_CPYTHON" != 1 ] && [ -f "$CPYTHON_TREE" ]; then
   xargs -0 -a "$OUT/cpython.list0" cat -- >/dev/null
   measure cpython-cat "cat (floor)" cpython 1 "$cpy_bytes" 0 -- xargs -0 -a "$OUT/cpython.list0" cat --
   measure cpython-check-j1 "freerace check" cpython 1 "$cpy_bytes" 0 -- \
-    "$FREERACE" check "$CPY" --exit-zero --format json -o /dev/null --jobs 1
+    "$FREERACE" check "$CPY" --exit-zero --format json -o "$OUT/cpython-j1.json" --jobs 1
   measure cpython-check-jN "freerace check" cpython "$JOBS" "$cpy_bytes" 0 -- \
-    "$FREERACE" check "$CPY" --exit-zero --format json -o /dev/null --jobs "$JOBS"
+    "$FREERACE" check "$CPY" --exit-zero --format json -o "$OUT/cpython-jN.json" --jobs "$JOBS"
+  same_output cpython "$OUT/cpython-j1.json" "$OUT/cpython-jN.json"
   if command -v ctags >/dev/null 2>&1 && ctags --version 2>/dev/null | grep -q Universal; then
     measure cpython-ctags "universal-ctags" cpython 1 "$cpy_bytes" 0 -- xargs -0 -a "$OUT/cpython.list0" ctags -f -
   fi
