@@ -103,7 +103,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         // thread (a per-thread tracer) does not race with itself
         for e in ctx.objectConcurrentEntries where !e.initializesItsObject {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
-                guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner),
+                guard case .field(let owner, _) = fx.origin, program.isObjectState(owner),
                       !program.threadConfinedTypes.contains(owner) else { continue }
                 group(e, fx, perFreer: true)
             }
