@@ -208,6 +208,9 @@ public struct FunctionFacts: Sendable, Codable {
 
     public var location: Location { Location(path: file, line: Int(pos.line), column: Int(pos.column)) }
 
+    /// The name a report shows: `Class::method` for a C++ member function, else the name.
+    public var displayName: String { memberOf.map { "\($0)::\(name)" } ?? name }
+
     /// Gives back the spare capacity the extractor's appends left in the large arrays (up to half
     /// of them): facts of every file stay in memory for the whole run.
     public mutating func compact() {

@@ -10,9 +10,9 @@ public:
 
     void add(PyObject *o) {
         Py_INCREF(o);
-        items.push_back(o);   // expect: FR301 {{`add` frees `Registry.items` while `Registry.get()`, `Registry.count()` may read it}}  expect-note: thread B {{`Registry.append()` → `add` frees `Registry.items` (push_back())}}
+        items.push_back(o);   // expect: FR301 {{`Registry::add` frees `Registry.items` while `Registry.get()`, `Registry.count()` may read it}}  expect-note: thread B {{`Registry.append()` → `Registry::add` frees `Registry.items` (push_back())}}
     }
-    PyObject *at(Py_ssize_t i) { return items[i]; }   // expect-note: thread A {{`Registry.get()` uses `items` in `at`}}
+    PyObject *at(Py_ssize_t i) { return items[i]; }   // expect-note: thread A {{`Registry.get()` uses `items` in `Registry::at`}}
     Py_ssize_t count();
 };
 
@@ -22,7 +22,7 @@ typedef struct {
 } RegistryObject;
 
 Py_ssize_t Registry::count() {
-    std::vector<PyObject *> copy = this->items;   // expect-note: thread A {{`Registry.count()` uses `this->items` in `count`}}
+    std::vector<PyObject *> copy = this->items;   // expect-note: thread A {{`Registry.count()` uses `this->items` in `Registry::count`}}
     return (Py_ssize_t)copy.size();
 }
 
