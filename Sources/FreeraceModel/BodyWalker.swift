@@ -22,11 +22,44 @@ struct BodyWalker {
     var staticGlobals: [GlobalFacts] = []
     var globalTypes: [String: TypeRef] = [:]
 
+    /// C++: the class of a member function and its bases, nearest first (for implicit `this`).
+    var classChain: [StructFacts] = []
+    /// C++: scoped lock guards declared in a block (`std::lock_guard<std::mutex> g(m);`): region
+    /// index → the guard variable's name. They end with the block that declares them.
+    var guardRegions: [Int: String] = [:]
+
     init(x: Extractor, function: FunctionFacts) {
         self.x = x
         self.function = function
         for (i, p) in function.params.enumerated() { paramIndex[p.name] = i }
         for g in x.facts.globals { globalTypes[g.name] = g.type }
+        if let c = function.memberOf, let s = x.classFacts(c) {
+            var chain = [s]
+            var k = 0
+            while k < chain.count, chain.count < 6 {
+                for b in chain[k].bases where !chain.contains(where: { $0.name == b }) {
+                    if let bs = x.classFacts(b) { chain.append(bs) }
+                }
+                k += 1
+            }
+            classChain = chain
+        }
+    }
+
+    /// The class (this one or a base) whose non-static data member `name` is.
+    func memberClass(of name: String) -> String? {
+        classChain.first { $0.fields.contains { $0.name == name } }?.name
+    }
+
+    /// Whether `name` is a method of this member function's class (or a base).
+    func isSiblingMethod(_ name: String) -> Bool {
+        classChain.contains { $0.methods.contains(name) && !$0.staticMembers.contains(name) }
+    }
+
+    /// `this`, as the value of the implicit object of a member function.
+    var thisValue: Value? {
+        guard let k = function.thisIndex else { return nil }
+        return .path(AccessPath(root: .param(k), name: "this", rootType: function.params[k].type, text: "this"))
     }
 
     var activeRegions: [Int] { open.map(\.region) }
@@ -116,6 +149,14 @@ struct BodyWalker {
         case .compound:
             depth += 1
             for c in tree.children(n) { statement(c) }
+            // scoped lock guards end with their block
+            if !guardRegions.isEmpty {
+                while let k = open.lastIndex(where: { $0.depth == depth && guardRegions[$0.region] != nil }) {
+                    function.regions[open[k].region].end = pos(node.lastTok)
+                    guardRegions[open[k].region] = nil
+                    open.remove(at: k)
+                }
+            }
             // a re-acquire on an early-exit path holds the GIL to the end of its block only; a block
             // that re-acquires and falls through ends the release for good
             if let k = open.lastIndex(where: { $0.depth == depth && blockScoped.contains($0.region) }) {
@@ -172,8 +213,20 @@ struct BodyWalker {
             let kids = Array(tree.children(n))
             guard !kids.isEmpty else { return }
             let body = kids[kids.count - 1]
+            // C++ range-for (`for (auto x : items)`): the loop walks the container's elements
+            let rangeFor = isCpp && kids.count == 3 && tree[kids[0]].kind == .declaration
+                && tree.child(kids[0], kind: .initDeclarator) == nil && tree.child(kids[0], kind: .declarator) != nil
             for k in kids.dropLast() {
-                if tree[k].kind == .declaration { localDeclaration(k) } else { _ = eval(k, use: .used) }
+                if tree[k].kind == .declaration {
+                    localDeclaration(k)
+                    if rangeFor, let d = tree.child(k, kind: .declarator), tree[d].mainTok >= 0,
+                       let spec = tree.declarationSpecifiers(k) {
+                        function.locals[x.text(tree[d].mainTok)] = x.typeRef(spec: spec.id, declarator: d)
+                    }
+                } else {
+                    let v = eval(k, use: .used)
+                    if rangeFor { noteDeref(v, at: tree[k].firstTok) }
+                }
             }
             statement(body)
         case .caseStmt:
@@ -231,6 +284,7 @@ struct BodyWalker {
             } else {
                 function.locals[name] = type
             }
+            if isCpp, initializer == nil { scopedLockGuard(type: type, declarator: d, name: name) }
             guard let initNode = initializer else { continue }
             let target = resolve(name, tok: tree[d].mainTok)
             if tree[initNode].kind == .initList {
@@ -239,9 +293,57 @@ struct BodyWalker {
             }
             let v = eval(initNode, use: .assigned)
             if type.pointers > 0 { noteDeref(v, at: tree[d].mainTok) }   // a local pointer aliasing the buffer
+            // C++: a container or object copied by value (`list_t copy = this->items;`) reads what it owns
+            if isCpp, type.pointers == 0, !type.isArray, !Self.builtinTypes.contains(type.name),
+               tree[d].flags & DeclaratorFlags.reference == 0,
+               case .path(let src) = v, !src.fields.isEmpty || src.root == .global {
+                noteDeref(v, at: tree[d].mainTok)
+            }
             assign(target, v, at: tree[d].mainTok)
             noteFunctionRef(v, .store(target), at: tree[d].mainTok)
         }
+    }
+
+    static let builtinTypes: Set<String> = [
+        "int", "char", "short", "long", "unsigned", "signed", "float", "double", "bool", "_Bool", "size_t", "ssize_t",
+        "Py_ssize_t", "Py_hash_t", "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int8_t", "int16_t", "int32_t",
+        "int64_t", "uintptr_t", "intptr_t", "ptrdiff_t", "void",
+    ]
+
+    /// `std::lock_guard<std::mutex> g(m);`, `std::unique_lock<…> l(*p);`, `LockGuard g(this->lock);`
+    /// (a project class whose constructor takes a lock): a mutex region on the first argument,
+    /// held to the end of the enclosing block.
+    mutating func scopedLockGuard(type: TypeRef, declarator d: Int32, name: String) {
+        guard type.pointers == 0, CPPLibrary.lockGuards.contains(type.name) || x.classFacts(type.name)?.isLockGuard == true
+        else { return }
+        // the direct-initialization arguments the parser skipped: `(` … `)` after the name
+        let node = tree[d]
+        guard node.mainTok >= 0 else { return }
+        var i = Int(node.mainTok) + 1
+        let toks = file.tokens
+        guard i < toks.count, toks[i].kind == .lParen || toks[i].kind == .lBrace else { return }
+        let close: TokenKind = toks[i].kind == .lParen ? .rParen : .rBrace
+        i += 1
+        var level = 0
+        var argText = ""
+        var j = i
+        while j < toks.count, j - i < 64 {
+            let k = toks[j].kind
+            if k == .lParen || k == .lBrace || k == .lBracket { level += 1 }
+            if k == .rParen || k == .rBrace || k == .rBracket {
+                if level == 0, k == close { break }
+                level -= 1
+            }
+            if level == 0, k == .comma { break }
+            argText += x.text(Int32(j))
+            j += 1
+        }
+        var t = Substring(argText)
+        while let c = t.first, c == "*" || c == "&" { t = t.dropFirst() }
+        let v = valueOfText(String(t))
+        let subject = place(v)
+        openRegion(.mutex, subject: subject, at: node.mainTok, opener: type.name)
+        guardRegions[function.regions.count - 1] = name
     }
 
     mutating func macroStatement(_ n: Int32) {
@@ -323,6 +425,12 @@ struct BodyWalker {
         }
         if let g = staticLocals[name] {
             return AccessPath(root: .global, name: g, rootType: globalTypes[g], text: name)
+        }
+        // C++: a data member of the class, through the implicit `this` (typed as the class that
+        // declares it, so a base's field is the same place in the base's and the derived's methods)
+        if let k = function.thisIndex, let owner = memberClass(of: name) {
+            return AccessPath(root: .param(k), name: "this", rootType: TypeRef(name: owner, pointers: 1),
+                              fields: [name], text: name)
         }
         if let body = x.placeMacro(name) {
             return Self.placeFromText(body, display: name, globalTypes: globalTypes)
@@ -484,6 +592,13 @@ struct BodyWalker {
                 let v = eval(operand, use: .used)
                 noteDeref(v, at: node.mainTok)
                 return .offset(v)
+            case .kwDelete:
+                // `delete p`, `delete[] p`: the memory `p` points to ends here
+                let v = eval(operand, use: .used)
+                let array = tree[n].lastTok > node.mainTok + 1 && file.tokens[Int(node.mainTok) + 1].kind == .lBracket
+                _ = syntheticCall(array ? "operator delete[]" : "operator delete", arg: v, text: file.text(node: operand),
+                                  at: node.mainTok, use: use)
+                return .unknown
             case .plusPlus, .minusMinus:
                 if let p = lvalue(operand) {
                     function.ops.append(.read(p, pos: pos(node.mainTok), regions: activeRegions))
@@ -575,13 +690,27 @@ struct BodyWalker {
         var calleeName: String?
         var target: Value?
         let cn = tree[calleeNode]
+        var method: String?
+        var receiver: Value?
         if cn.kind == .ident {
             let name = x.text(cn.mainTok)
             if paramIndex[name] != nil || function.locals[name] != nil || staticLocals[name] != nil {
                 target = eval(calleeNode, use: .used)
             } else {
                 calleeName = name
+                // C++: a sibling method called on the same object (`clear()` in a member of the class)
+                if isCpp, tree[calleeNode].firstTok == cn.mainTok, isSiblingMethod(name) { receiver = thisValue }
             }
+        } else if isCpp, cn.kind == .member, case let (baseNode?, isArrow) = tree.memberParts(calleeNode) {
+            // C++: `obj->m(…)` / `obj.m(…)` calls method `m` on `obj`
+            let m = x.text(cn.mainTok)
+            method = m
+            let b = eval(baseNode, use: .used)
+            if isArrow { noteDeref(b, at: cn.mainTok) }  // calling through a pointer uses the object
+            let bp = place(b)
+            receiver = isArrow ? b : (bp.map { Value.addressOf($0) } ?? b)
+            // a function pointer member called like a method, when no method of that name exists
+            if let bp { target = .path(bp.appending(m, text: file.text(node: calleeNode))) }
         } else {
             target = eval(calleeNode, use: .used)
         }
@@ -608,12 +737,20 @@ struct BodyWalker {
             if ai < 64, isPointerArithmetic(a) { interior |= 1 << UInt64(ai) }
         }
         let p = pos(cn.kind == .ident ? cn.mainTok : node(n).firstTok)
-        let call = CallFact(callee: calleeName, target: target, args: args, argTexts: texts, pos: p,
+        var call = CallFact(callee: calleeName, target: target, args: args, argTexts: texts, pos: p,
                             regions: activeRegions, guards: guards.flatMap { $0 }, resultUse: use,
                             interiorArgs: interior)
+        call.method = method
+        call.receiver = receiver
         function.calls.append(call)
         let index = function.calls.count - 1
         function.ops.append(.call(index))
+        // `guard.unlock()` on a scoped lock guard of this function ends its region early
+        if let m = method, m == "unlock", case .addressOf(let g)? = receiver, g.root == .local,
+           let r = guardRegions.first(where: { $0.value == g.name })?.key {
+            let begin = function.regions[r].begin
+            closeRegion(at: cn.mainTok) { $0.begin == begin && $0.kind == .mutex }
+        }
         if let name = calleeName {
             for (i, a) in args.enumerated() { noteFunctionRef(a, .argument(callee: name, index: i), at: cn.mainTok) }
             if CAPI.lookup(name) == nil, let m = x.callMacro(name) {
@@ -641,6 +778,18 @@ struct BodyWalker {
     }
 
     func node(_ n: Int32) -> Node { tree[n] }
+
+    var isCpp: Bool { x.facts.language == .cpp }
+
+    /// A call the walker records for a C++ expression that is not written as one (`delete p`
+    /// is `operator delete(p)`).
+    mutating func syntheticCall(_ name: String, arg: Value, text: String, at tok: Int32, use: CallFact.ResultUse) -> Int {
+        let call = CallFact(callee: name, target: nil, args: [arg], argTexts: [text], pos: pos(tok),
+                            regions: activeRegions, guards: guards.flatMap { $0 }, resultUse: use)
+        function.calls.append(call)
+        function.ops.append(.call(function.calls.count - 1))
+        return function.calls.count - 1
+    }
 
     /// Calls that look at a pointer's value, not at the memory it points to.
     static let pointerValueCalls: Set<String> = ["assert", "PyLong_FromVoidPtr", "PyCapsule_New", "Py_UNUSED",

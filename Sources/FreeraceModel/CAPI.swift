@@ -122,6 +122,9 @@ public enum CAPI {
         e("PyObject_Del", [.freesMemory], arg: 0, "c-api/allocation (alias of PyObject_Free)"),
         e("PyObject_GC_Del", [.freesMemory], arg: 0, "c-api/gcsupport: PyObject_GC_Del"),
         e("realloc", [.freesMemory, .allocatesMemory, .reallocates], arg: 0, "C standard library"),
+        // C++ delete expressions (the walker records `delete p` / `delete[] p` as these calls)
+        e("operator delete", [.freesMemory], arg: 0, "C++ [expr.delete]"),
+        e("operator delete[]", [.freesMemory], arg: 0, "C++ [expr.delete]"),
         e("PyMem_Realloc", [.freesMemory, .allocatesMemory, .reallocates], arg: 0, "c-api/memory"),
         e("PyMem_RawRealloc", [.freesMemory, .allocatesMemory, .reallocates], arg: 0, "c-api/memory"),
         e("PyObject_Realloc", [.freesMemory, .allocatesMemory, .reallocates], arg: 0, "c-api/memory"),
@@ -389,4 +392,42 @@ public enum CAPI {
     /// Functions of the C API (or libc) that never free memory reachable from their arguments and
     /// need no summary. Used to keep unknown-callee handling conservative only where it matters.
     public static func isKnown(_ name: String) -> Bool { byName[name] != nil }
+}
+
+
+/// What a member function of the C++ standard library does to the memory its object owns: a
+/// container's element buffer, or the object a smart pointer owns. The walker records member
+/// calls by name; when a call resolves to no member function of the project, this table says
+/// what it does (`v.push_back(x)` may reallocate `v`'s buffer, `p.reset()` deletes `*p`).
+public enum CPPLibrary {
+    public enum MemberEffect: Sendable {
+        /// Frees the owned memory, or may reallocate it (a reader's pointer into the old buffer dangles).
+        case endsOwnedMemory
+        /// Reads the owned memory (elements, the owned object).
+        case usesOwnedMemory
+    }
+
+    public static func memberEffect(_ method: String) -> MemberEffect? { members[method] }
+
+    static let members: [String: MemberEffect] = {
+        var m: [String: MemberEffect] = [:]
+        // [vector.modifiers], [deque.modifiers], [string.modifiers], [unord.req] (rehash on insert),
+        // [unique.ptr.single.modifiers] / [util.smartptr.shared.mod] (reset)
+        for n in ["push_back", "emplace_back", "push_front", "emplace_front", "insert", "emplace", "try_emplace",
+                  "insert_or_assign", "resize", "reserve", "clear", "erase", "shrink_to_fit", "assign", "rehash",
+                  "append", "reset"] {
+            m[n] = .endsOwnedMemory
+        }
+        // element access, lookup and iteration ([sequence.reqmts], [associative.reqmts])
+        for n in ["at", "front", "back", "data", "begin", "end", "rbegin", "rend", "cbegin", "cend", "find",
+                  "equal_range", "lower_bound", "upper_bound", "c_str"] {
+            m[n] = .usesOwnedMemory
+        }
+        return m
+    }()
+
+    /// Class templates of the standard library whose constructor takes a lock that their
+    /// destructor releases ([thread.lock.guard], [thread.lock.unique], [thread.lock.scoped],
+    /// [thread.lock.shared]).
+    public static let lockGuards: Set<String> = ["lock_guard", "unique_lock", "scoped_lock", "shared_lock"]
 }

@@ -379,9 +379,36 @@ struct Extractor {
     /// The base type named by a specifiers node.
     func baseTypeName(_ spec: Int32) -> String {
         guard let s = tree.specifiers(spec) else { return "int" }
-        if s.typeToken >= 0 { return text(s.typeToken) }
+        if s.typeToken >= 0 {
+            // C++ `std::vector<T>`: the template's name, not the closing `>`
+            if file.tokens[Int(s.typeToken)].kind == .gt || file.tokens[Int(s.typeToken)].kind == .shr,
+               let t = templateName(closingAt: s.typeToken, from: tree[spec].firstTok) {
+                return t
+            }
+            return text(s.typeToken)
+        }
         if let st = s.structSpec, st.tagToken >= 0 { return text(st.tagToken) }
         return "int"
+    }
+
+    /// The identifier before the `<` that the `>` at `close` ends (`vector` in `std::vector<int>`).
+    func templateName(closingAt close: Int32, from first: Int32) -> String? {
+        var depth = 0
+        var i = close
+        while i >= first, close - i < 400 {
+            switch file.tokens[Int(i)].kind {
+            case .gt: depth += 1
+            case .shr: depth += 2
+            case .lt:
+                depth -= 1
+                if depth <= 0 {
+                    return i > first && file.tokens[Int(i - 1)].kind == .identifier ? text(i - 1) : nil
+                }
+            default: break
+            }
+            i -= 1
+        }
+        return nil
     }
 
     func typeRef(spec: Int32, declarator d: Int32?) -> TypeRef {
@@ -410,6 +437,9 @@ struct Extractor {
             structTag = st.tagToken >= 0 ? text(st.tagToken) : nil
             facts.structs.append(s)
             structIndex = facts.structs.count - 1
+            if facts.language == .cpp, let tag = structTag, global {
+                classBody(st.id, name: tag, index: facts.structs.count - 1)
+            }
         }
         for idn in tree.children(decl) where tree[idn].kind == .initDeclarator {
             let (declarator, initializer) = tree.initDeclaratorParts(idn)
@@ -439,15 +469,102 @@ struct Extractor {
         var fields: [FieldFact] = []
         var isObject = false
         var first = true
-        collectFields(st, into: &fields, isObject: &isObject, first: &first)
-        let name = tree[st].mainTok >= 0 ? text(tree[st].mainTok) : ""
-        return StructFacts(name: name, typedefNames: [], fields: fields, isPythonObject: isObject, file: facts.path,
-                           pos: pos(tree[st].firstTok))
+        var s = StructFacts(name: "", typedefNames: [], fields: [], isPythonObject: false, file: facts.path,
+                            pos: pos(tree[st].firstTok))
+        collectFields(st, into: &fields, isObject: &isObject, first: &first, members: &s)
+        s.name = tree[st].mainTok >= 0 ? text(tree[st].mainTok) : ""
+        s.fields = fields
+        s.isPythonObject = isObject
+        if facts.language == .cpp { s.bases = baseClasses(st) }
+        return s
     }
 
-    func collectFields(_ st: Int32, into fields: inout [FieldFact], isObject: inout Bool, first: inout Bool) {
+    /// The class names of a C++ class head's base clause (`class B : public ns::A, private C<T>`).
+    func baseClasses(_ st: Int32) -> [String] {
+        let node = tree[st]
+        guard node.mainTok >= 0 else { return [] }
+        var out: [String] = []
+        var i = node.mainTok + 1
+        var angle = 0
+        guard Int(i) < file.tokens.count, file.tokens[Int(i)].kind == .colon else { return [] }
+        var last: String?
+        while i <= node.lastTok, Int(i) < file.tokens.count, i - node.mainTok < 200 {
+            let k = file.tokens[Int(i)].kind
+            if k == .lBrace { break }
+            if k == .lt { angle += 1 } else if k == .gt { angle -= 1 } else if k == .shr { angle -= 2 }
+            if angle == 0 {
+                if k == .identifier { last = text(i) }
+                if k == .comma, let l = last { out.append(l); last = nil }
+            }
+            i += 1
+        }
+        if let l = last { out.append(l) }
+        return out
+    }
+
+    /// The member functions defined in a C++ class body (and in the classes nested in it): each
+    /// a function of the class, with `this` unless declared `static`. A class whose constructor
+    /// takes a lock is a scoped lock guard.
+    mutating func classBody(_ st: Int32, name: String, index: Int) {
+        var guardClass = false
+        for c in tree.children(st) {
+            switch tree[c].kind {
+            case .functionDef:
+                let kids = Array(tree.children(c))
+                let isStatic = kids.first.flatMap { tree.specifiers($0) }?.isStatic ?? false
+                if var f = functionFacts(c, memberOf: name, classFacts: facts.structs[index], staticMember: isStatic) {
+                    if f.name == name, f.calls.contains(where: Self.takesLock) { guardClass = true }
+                    f.compact()
+                    facts.functions.append(f)
+                }
+            case .declaration:
+                guard let specs = tree.declarationSpecifiers(c) else { continue }
+                if specs.isTypedef {
+                    // a member typedef (`typedef std::vector<T *> list_t;`) names a type for the fields
+                    for idn in tree.children(c) where tree[idn].kind == .initDeclarator {
+                        guard let dv = tree.initDeclaratorParts(idn).declarator, dv.nameToken >= 0 else { continue }
+                        let tname = text(dv.nameToken)
+                        if facts.typedefs[tname] == nil { facts.typedefs[tname] = typeRef(spec: specs.id, declarator: dv.id) }
+                    }
+                    continue
+                }
+                // nested classes: their own structs and members
+                guard let inner = specs.structSpec, inner.hasBody, inner.tagToken >= 0 else { continue }
+                let s = structFacts(inner.id)
+                facts.structs.append(s)
+                classBody(inner.id, name: text(inner.tagToken), index: facts.structs.count - 1)
+            default:
+                break
+            }
+        }
+        if guardClass { facts.structs[index].isLockGuard = true }
+    }
+
+    /// A call that takes a lock: a lock function of the C-API table, a lock wrapper of the file,
+    /// or a `lock()` method (`std::mutex::lock`, a project mutex's `Lock()`).
+    static func takesLock(_ call: CallFact) -> Bool {
+        if let m = call.method { return lockMethods.contains(m) }
+        guard let name = call.callee else { return false }
+        return CAPI.lookup(name)?.effects.contains(.locks) == true
+    }
+
+    static let lockMethods: Set<String> = ["lock", "Lock", "acquire", "Acquire", "lock_shared"]
+
+    func collectFields(_ st: Int32, into fields: inout [FieldFact], isObject: inout Bool, first: inout Bool,
+                       members: inout StructFacts) {
+        let cpp = facts.language == .cpp
         for fd in tree.children(st) {
             let n = tree[fd]
+            if cpp, n.kind == .functionDef {
+                // a member function defined in the class body
+                let kids = Array(tree.children(fd))
+                if kids.count > 1, tree[kids[1]].mainTok >= 0 {
+                    let fname = text(tree[kids[1]].mainTok)
+                    members.methods.append(fname)
+                    if tree.specifiers(kids[0])?.isStatic == true { members.staticMembers.append(fname) }
+                }
+                continue
+            }
             if tree.isMacroHeadField(fd) {
                 let macro = text(n.mainTok)
                 if first, ["PyObject_HEAD", "PyObject_VAR_HEAD", "PyException_HEAD"].contains(macro) { isObject = true }
@@ -458,14 +575,28 @@ struct Extractor {
             let spec = specs.id
             let decls = tree.children(fd).filter { tree[$0].kind == .declarator || tree[$0].kind == .initDeclarator }
             if decls.allSatisfy({ tree[$0].mainTok < 0 && tree[$0].kind == .declarator }),
-               let inner = specs.structSpec?.id {
+               let inner = specs.structSpec {
+                // a C++ nested class is a type of its own, not members of this one
+                if cpp, inner.tagToken >= 0 { continue }
                 // anonymous struct/union member: its fields belong to the outer struct
-                collectFields(inner, into: &fields, isObject: &isObject, first: &first)
+                collectFields(inner.id, into: &fields, isObject: &isObject, first: &first, members: &members)
                 continue
             }
+            if cpp, specs.isTypedef { continue }
             for d0 in decls {
                 let d = tree[d0].kind == .initDeclarator ? (tree.initDeclaratorParts(d0).declarator?.id ?? d0) : d0
                 guard tree[d].mainTok >= 0 else { continue }
+                if cpp, tree.declaresFunction(d) {
+                    // a member function declared here, defined out of line (`T::f`)
+                    members.methods.append(text(tree[d].mainTok))
+                    if specs.isStatic { members.staticMembers.append(text(tree[d].mainTok)) }
+                    continue
+                }
+                if cpp, specs.isStatic {
+                    // a static data member is one object shared by all: a global
+                    members.staticMembers.append(text(tree[d].mainTok))
+                    continue
+                }
                 let t = typeRef(spec: spec, declarator: d)
                 if first, t.pointers == 0, Self.objectBaseTypes.contains(t.name) { isObject = true }
                 first = false
@@ -543,13 +674,39 @@ struct Extractor {
 
     // MARK: functions
 
-    mutating func functionFacts(_ fn: Int32) -> FunctionFacts? {
+    /// The class a C++ declarator qualifies its name with (`Tracker` in `ns::Tracker::track`), if
+    /// that class is known here (this file or the project's headers).
+    func qualifyingClass(_ nameTok: Int32) -> StructFacts? {
+        var i = Int(nameTok) - 1
+        if i >= 0, file.tokens[i].kind == .tilde { i -= 1 }
+        guard i >= 1, file.tokens[i].kind == .colonColon else { return nil }
+        i -= 1
+        if file.tokens[i].kind == .gt, let t = templateName(closingAt: Int32(i), from: max(0, Int32(i) - 200)) {
+            return classFacts(t)
+        }
+        guard file.tokens[i].kind == .identifier else { return nil }
+        return classFacts(text(Int32(i)))
+    }
+
+    /// A C++ class of this file or of the project's headers.
+    func classFacts(_ name: String) -> StructFacts? {
+        if let s = facts.structs.last(where: { $0.name == name && (!$0.methods.isEmpty || !$0.fields.isEmpty) }) { return s }
+        return projectMacros.classes[name]
+    }
+
+    mutating func functionFacts(_ fn: Int32, memberOf: String? = nil, classFacts inClass: StructFacts? = nil,
+                                staticMember: Bool = false) -> FunctionFacts? {
         let kids = Array(tree.children(fn))
         guard kids.count >= 3, tree[kids[0]].kind == .specifiers, tree[kids[1]].kind == .declarator else { return nil }
         let spec = kids[0]
         let decl = kids[1]
         guard tree[decl].mainTok >= 0 else { return nil }
-        let name = text(tree[decl].mainTok)
+        var name = text(tree[decl].mainTok)
+        let cpp = facts.language == .cpp
+        if cpp, tree[decl].mainTok > 0, file.tokens[Int(tree[decl].mainTok) - 1].kind == .tilde { name = "~" + name }
+        // a member function: defined in its class body, or out of line (`T::f`)
+        var owner = inClass
+        if cpp, owner == nil { owner = qualifyingClass(tree[decl].mainTok) }
         var params: [ParamFact] = []
         if let pl = tree.functionParams(decl) {
             for p in tree.children(pl) where tree[p].kind == .paramDecl {
@@ -564,10 +721,19 @@ struct Extractor {
         var ret = TypeRef(name: baseTypeName(spec))
         ret.pointers = (tree.specifiers(spec)?.pointerDepth ?? 0) + (tree.declarator(decl)?.pointerDepth ?? 0)
         let body = kids.first { tree[$0].kind == .compound }
+        var thisIndex: Int?
+        if let o = owner, !staticMember, !o.staticMembers.contains(name) {
+            thisIndex = params.count
+            params.append(ParamFact(name: "this", type: TypeRef(name: o.name, pointers: 1)))
+        }
+        // a member function is reached through its class, not only from this file: never `static` here
         var f = FunctionFacts(name: name, file: facts.path, pos: pos(tree[decl].mainTok),
-                              isStatic: tree.specifiers(spec)?.isStatic ?? false, returnType: ret, params: params,
+                              isStatic: owner == nil && memberOf == nil && (tree.specifiers(spec)?.isStatic ?? false),
+                              returnType: ret, params: params,
                               locals: [:], regions: [], calls: [], ops: [], functionRefs: [],
                               endPos: pos(tree[fn].lastTok), language: facts.language)
+        f.memberOf = owner?.name ?? memberOf
+        f.thisIndex = thisIndex
         if let body {
             // the walker holds a copy of this extractor: `facts` grows only once it is gone, or
             // each append would copy the arrays it shares with that copy

@@ -152,6 +152,14 @@ public struct CallFact: Sendable, Codable {
 
     public enum ResultUse: UInt8, Sendable, Codable { case discarded, assigned, used }
 
+    /// A C++ member call (`obj->m(a)`, `obj.m(a)`, `m(a)` inside a member of the same class):
+    /// the method's name, with `callee` nil (a method is not a C-API function of that name).
+    public var method: String? = nil
+    /// The object a C++ member call runs on: the value of `obj` for `obj->m()`, `&obj` for
+    /// `obj.m()`, the caller's `this` for an unqualified call of a sibling method. `Program` moves
+    /// it to the callee's `this` parameter once the call is resolved.
+    public var receiver: Value? = nil
+
     public func isInterior(_ i: Int) -> Bool { i < 64 && interiorArgs & (1 << UInt64(i)) != 0 }
 }
 
@@ -199,8 +207,17 @@ public struct FunctionFacts: Sendable, Codable {
     /// A method of a Cython extension type (`cdef class Packer`): the type's name. Its C
     /// attributes are the fields of the object struct of that name, as `self->f` in C.
     public var extensionType: String? = nil
+    /// A C++ member function (defined in its class's body, or out of line as `T::f`): the class.
+    public var memberOf: String? = nil
+    /// The index of the implicit `this` parameter (appended after the declared ones) of a
+    /// non-static member function whose class is known: `this->f` and a bare member `f` are
+    /// fields of that parameter, and callers pass the object they call the method on there.
+    public var thisIndex: Int? = nil
 
     public var location: Location { Location(path: file, line: Int(pos.line), column: Int(pos.column)) }
+
+    /// The name a report shows: `Class::method` for a C++ member function, else the name.
+    public var displayName: String { memberOf.map { "\($0)::\(name)" } ?? name }
 
     /// Gives back the spare capacity the extractor's appends left in the large arrays (up to half
     /// of them): facts of every file stay in memory for the whole run.
@@ -242,6 +259,14 @@ public struct StructFacts: Sendable, Codable {
     public var isPythonObject: Bool
     public var file: String
     public var pos: Pos
+    /// C++: names of the member functions the class declares or defines.
+    public var methods: [String] = []
+    /// C++: static data members and static member functions (no `this`).
+    public var staticMembers: [String] = []
+    /// C++: the base classes named in the class head (`class B : public A`).
+    public var bases: [String] = []
+    /// C++: a scoped lock guard, whose constructor takes a lock (its destructor releases it).
+    public var isLockGuard = false
 }
 
 /// An initializer, kept as a tree so tables can be read by their declared type.
@@ -349,10 +374,18 @@ public struct ProjectMacros: Sendable {
     public var call: [String: CallMacro] = [:]
     public var place: [String: String] = [:]
     public var statement: [String: ExpandableMacro] = [:]
+    /// C++ classes of the headers, by name: the members an out-of-line definition `T::f` in a
+    /// source file reaches through its implicit `this`.
+    public var classes: [String: StructFacts] = [:]
     public init() {}
 
     /// Adds a header's macros; the first definition of a name wins (headers in path order).
     public mutating func add(_ f: FileFacts) {
+        if f.language == .cpp {
+            for s in f.structs where !s.name.isEmpty && (!s.methods.isEmpty || !s.bases.isEmpty || s.isLockGuard) {
+                if classes[s.name] == nil { classes[s.name] = s }
+            }
+        }
         for (k, v) in f.callMacros where call[k] == nil { call[k] = v }
         for (k, v) in f.placeMacros where place[k] == nil { place[k] = v }
         for (k, v) in f.statementMacros where statement[k] == nil { statement[k] = v }

@@ -91,6 +91,8 @@ public struct Program: Sendable {
     /// object (`PyEval_SetTrace(callback, (PyObject *)self)`). Their callbacks and methods run
     /// on their owning thread, so they do not race with each other on the same object.
     public var threadConfinedTypes: Set<String> = []
+    /// C++ classes held by Python objects (`findObjectHeldClasses`).
+    public var objectHeldClasses: Set<String> = []
     /// Names of the project's macros whose value is a new object (`FileFacts.allocMacros`).
     public var allocMacros: Set<String> = []
     public var sccs: [[Int]] = []
@@ -140,6 +142,7 @@ public struct Program: Sendable {
             }
         }
         inheritPythonObjectLayout()
+        findObjectHeldClasses()
         findThreadConfinedTypes()
         buildIncludes()
         buildCallGraph()
@@ -164,6 +167,23 @@ public struct Program: Sendable {
                 }
             }
             if !changed { break }
+        }
+    }
+
+    /// C++ classes whose objects a Python object holds (a pointer or value member of an object
+    /// struct, `Registry *reg;`, and the classes those hold in turn, a few levels deep): the
+    /// implementation behind an extension type. Their members are as shared as the object.
+    private mutating func findObjectHeldClasses() {
+        var frontier: [String] = structs.values.filter(\.isPythonObject).flatMap { $0.fields.map(\.type.name) }
+        for _ in 0..<4 where !frontier.isEmpty {
+            var next: [String] = []
+            for name in frontier {
+                guard let s = structFor(name), !s.isPythonObject, !s.methods.isEmpty else { continue }
+                let canon = canonicalType(name)
+                guard objectHeldClasses.insert(canon).inserted else { continue }
+                next += s.fields.map(\.type.name)
+            }
+            frontier = next
         }
     }
 
@@ -250,8 +270,12 @@ public struct Program: Sendable {
     }
 
     /// Picks the definition a call from `file` most likely reaches.
-    public func resolveFunction(_ name: String, from file: String) -> Int? {
-        guard let cands = functionsByName[name], !cands.isEmpty else { return nil }
+    public func resolveFunction(_ name: String, from file: String, methods: Bool = false) -> Int? {
+        guard var cands = functionsByName[name], !cands.isEmpty else { return nil }
+        if !methods, cands.contains(where: { functions[$0].thisIndex != nil }) {
+            cands = cands.filter { functions[$0].thisIndex == nil }
+            if cands.isEmpty { return nil }
+        }
         if cands.count == 1 { return cands[0] }
         if let same = cands.first(where: { functions[$0].file == file }) { return same }
         let closure = includeClosure(file)
@@ -326,8 +350,15 @@ public struct Program: Sendable {
         }
         callTargets = functions.map { fn in
             fn.calls.map { call -> [Int] in
+                if let m = call.method {
+                    if let t = resolveMethod(m, receiver: call.receiver, from: fn) { return [t] }
+                    if let t = call.target?.path, let key = placeKey(t) { return (storedFunctions[key] ?? []).map(\.function) }
+                    return []
+                }
                 if let name = call.callee {
-                    if let t = resolveFunction(name, from: fn.file) { return [t] }
+                    // a method with `this` is called on an object; a plain call reaches functions
+                    // and static members only
+                    if let t = resolveFunction(name, from: fn.file, methods: call.receiver != nil) { return [t] }
                     // a macro forwarding its arguments to a function of the project
                     if let target = forwardingMacros[name], let t = resolveFunction(target, from: fn.file) { return [t] }
                     // a global function pointer: `g_hook = handler; ... g_hook(x)`
@@ -339,12 +370,100 @@ public struct Program: Sendable {
                 return []
             }
         }
+        passReceivers()
         buildComponents()
         callers = Array(repeating: [], count: functions.count)
         for (fi, targets) in callTargets.enumerated() {
             for (ci, ts) in targets.enumerated() {
                 for t in ts { callers[t].append((fi, ci)) }
             }
+        }
+    }
+
+    // MARK: C++ member functions
+
+    /// The member function a call `obj.m(…)` / `obj->m(…)` reaches: a method `m` of the class of
+    /// `obj` (or of a base), or — when the receiver's type is unknown — a method of that name of
+    /// the project's classes. A receiver of a type that is no class of the project (a standard
+    /// container, a smart pointer) calls the library: nil.
+    func resolveMethod(_ m: String, receiver: Value?, from fn: FunctionFacts) -> Int? {
+        guard let cands = functionsByName[m]?.filter({ functions[$0].memberOf != nil }), !cands.isEmpty else { return nil }
+        if let cls = receiver.flatMap({ receiverClass($0) }) {
+            if let s = structFor(cls), !s.methods.isEmpty || !s.bases.isEmpty {
+                // this class and its bases, nearest first
+                var chain = [s.name]
+                var k = 0
+                while k < chain.count, chain.count < 8 {
+                    for b in structFor(chain[k])?.bases ?? [] where !chain.contains(b) { chain.append(b) }
+                    k += 1
+                }
+                for c in chain {
+                    let own = cands.filter { functions[$0].memberOf == c }
+                    if let t = own.first(where: { functions[$0].file == fn.file }) ?? own.first { return t }
+                }
+                // a class of the project without that method: a smart pointer's `operator->`, a
+                // template parameter: by name below
+            } else if !cls.isEmpty, cls != "auto", cls != "?" {
+                return nil
+            }
+        }
+        if CPPLibrary.memberEffect(m) != nil { return nil }
+        if let same = cands.first(where: { functions[$0].file == fn.file }) { return same }
+        let closure = includeClosure(fn.file)
+        return cands.first(where: { closure.contains(functions[$0].file) }) ?? cands.first
+    }
+
+    /// The class named by the static type of a receiver (`obj` in `obj.m()`, `p` in `p->m()`).
+    func receiverClass(_ v: Value) -> String? {
+        let p: AccessPath
+        switch v.stripped {
+        case .path(let q), .addressOf(let q): p = q
+        default: return nil
+        }
+        let t: TypeRef?
+        if p.fields.isEmpty {
+            t = p.rootType ?? (p.root == .global ? globals[p.name]?.type : nil)
+        } else if let o = lastOwner(p) {
+            t = fieldType(o, p.fields.last!)
+        } else {
+            t = nil
+        }
+        guard let ty = t else { return nil }
+        var name = ty.name
+        for _ in 0..<8 {
+            guard let d = typedefs[name], d.name != name, structs[name] == nil else { break }
+            name = d.name
+        }
+        return name
+    }
+
+    /// Moves each resolved member call's object to the callee's `this` parameter, after its
+    /// declared parameters (missing default arguments become unknown values), so summaries
+    /// substitute it like any argument.
+    private mutating func passReceivers() {
+        for fi in functions.indices {
+            for ci in functions[fi].calls.indices {
+                let call = functions[fi].calls[ci]
+                guard call.receiver != nil || call.method != nil, let t = callTargets[fi][ci].first,
+                      let k = functions[t].thisIndex else { continue }
+                var args = Array(call.args.prefix(k))
+                var texts = Array(call.argTexts.prefix(k))
+                while args.count < k { args.append(.unknown); texts.append("") }
+                args.append(call.receiver ?? .unknown)
+                texts.append(call.receiver.map { Self.valueText($0) } ?? "this")
+                functions[fi].calls[ci].args = args
+                functions[fi].calls[ci].argTexts = texts
+                if k < 64 { functions[fi].calls[ci].interiorArgs &= (1 << UInt64(k)) - 1 }
+            }
+        }
+    }
+
+    static func valueText(_ v: Value) -> String {
+        switch v {
+        case .path(let p): return p.text
+        case .addressOf(let p): return "&" + p.text
+        case .cast(_, let i), .offset(let i): return valueText(i)
+        default: return "?"
         }
     }
 
@@ -458,6 +577,12 @@ public struct Program: Sendable {
     }
 
     public func isPythonObject(_ typeName: String) -> Bool { structFor(typeName)?.isPythonObject ?? false }
+
+    /// A Python object struct, or a C++ class whose objects Python objects hold: its fields are
+    /// an object's state, shared by every thread that reaches the object.
+    public func isObjectState(_ typeName: String) -> Bool {
+        isPythonObject(typeName) || objectHeldClasses.contains(canonicalType(typeName))
+    }
 
     // MARK: modules
 

@@ -926,8 +926,35 @@ public final class SummaryEngine {
                                chain: [Step(function: f, pos: call.pos, what: "\(name)(\(call.argTexts.joined(separator: ", ")))")],
                                source: .api(name)))
                 }
-                // calls through pointers execute what they point to
-                if let target = call.target, kinds.contains(.exec) {
+                // C++: a member function of the standard library on an object of the function
+                // (`items.push_back(x)` may reallocate the element buffer, `writer.reset()`
+                // deletes the owned object, `items.front()` reads the elements)
+                if let m = call.method, program.callTargets[f][c].isEmpty, let recv = call.receiver,
+                   let effect = CPPLibrary.memberEffect(m) {
+                    let rtext = Self.text(recv).hasPrefix("&") ? String(Self.text(recv).dropFirst()) : Self.text(recv)
+                    switch effect {
+                    case .endsOwnedMemory where kinds.contains(.free):
+                        let step = Step(function: f, pos: call.pos,
+                                        what: "`\(rtext).\(m)()`, which frees or reallocates the memory `\(rtext)` owns")
+                        for o in origins(f, recv, at: i) {
+                            add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: callGuards,
+                                       chain: [step], source: .api("\(m)()")))
+                        }
+                    case .usesOwnedMemory where kinds.contains(.read):
+                        guard let p = placeOf(recv), !p.fields.isEmpty || p.root == .global else { break }
+                        for o in origins(f, recv, at: i) {
+                            add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
+                                       chain: [Step(function: f, pos: call.pos, what: "uses `\(rtext)` (`\(m)()`)")],
+                                       source: .access(p)))
+                        }
+                    default:
+                        break
+                    }
+                }
+                // calls through pointers execute what they point to (a method call that reaches no
+                // method may be a function pointer member)
+                if let target = call.target, kinds.contains(.exec),
+                   call.method == nil || (program.callTargets[f][c].isEmpty && CPPLibrary.memberEffect(call.method!) == nil) {
                     for o in origins(f, target, at: i) {
                         add(Effect(kind: .exec, origin: o, locks: locks, gil: gil, guards: [],
                                    chain: [Step(function: f, pos: call.pos, what: "calls through `\(Self.text(target))`")],

@@ -281,5 +281,5 @@ public final class RuleContext {
     }
 
     public func location(_ step: Step) -> Location { program.functions[step.function].location(step.pos) }
-    public func functionName(_ step: Step) -> String { program.functions[step.function].name }
+    public func functionName(_ step: Step) -> String { program.functions[step.function].displayName }
 }

@@ -510,6 +510,26 @@ struct CParser {
         }
     }
 
+    /// C++ class members until `}`: declarations and member functions, and the object-head
+    /// macros of C structs (`PyObject_HEAD`, which has no semicolon of its own).
+    mutating func parseMemberList() {
+        while !atEOF, kind != .rBrace {
+            let before = pos
+            if let mac = macro(pos), mac.role == .declarator {
+                let m = scratch.count
+                advance()
+                if kind == .lParen { skipBalanced() }
+                _ = eat(.semicolon)
+                push(finish(.fieldDecl, mark: m, first: before, main: before, flags: 1))
+                continue
+            }
+            if let n = parseExternalDeclaration() { push(n) }
+            if pos == before {
+                push(recoverDeclaration(from: pos))
+            }
+        }
+    }
+
     mutating func parseExternalDeclaration() -> Int32? {
         let start = pos
         switch kind {
@@ -1033,7 +1053,7 @@ struct CParser {
             depth += 1
             advance()
             if cpp {
-                parseDeclarationList(until: .rBrace)
+                parseMemberList()
             } else {
                 parseFieldList()
             }

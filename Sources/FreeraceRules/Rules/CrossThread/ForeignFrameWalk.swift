@@ -122,14 +122,14 @@ public struct ForeignFrameWalk: Rule {
         }
         notes.append(Note(location: loc,
                           message: isThreadStates
-                            ? "`\(fn.name)` walks other threads' states starting with \(api)()"
-                            : "`\(fn.name)` takes the current frame of every thread with \(pythonSpelling)",
+                            ? "`\(fn.displayName)` walks other threads' states starting with \(api)()"
+                            : "`\(fn.displayName)` takes the current frame of every thread with \(pythonSpelling)",
                           thread: "A"))
         // the thread-state walk, when the same function also has one
         for other in Set(walks.compactMap { $0.1.origin.foreignSource.map { $0.call } }) where other != source.call {
             let c = fn.calls[other]
             notes.append(Note(location: fn.location(c.pos),
-                              message: "`\(fn.name)` also walks other threads' states with \(c.callee ?? "?")()", thread: "A"))
+                              message: "`\(fn.displayName)` also walks other threads' states with \(c.callee ?? "?")()", thread: "A"))
         }
         var seenWhat = Set<String>()
         let shown = walks.sorted { a, b in
@@ -160,13 +160,13 @@ public struct ForeignFrameWalk: Rule {
         let severity: Severity = lang == .python ? .warning : .error
         let message: String
         if lang == .python {
-            message = "`\(fn.name)` walks other threads' frames from \(pythonSpelling) while those threads keep running"
+            message = "`\(fn.displayName)` walks other threads' frames from \(pythonSpelling) while those threads keep running"
         } else if listOnly {
-            message = "`\(fn.name)` follows other threads' states from \(api)() without stopping them in a GIL-free module: use-after-free when a thread exits"
+            message = "`\(fn.displayName)` follows other threads' states from \(api)() without stopping them in a GIL-free module: use-after-free when a thread exits"
         } else if isThreadStates {
-            message = "`\(fn.name)` reads other threads' thread states and frames from \(api)() without stopping them: use-after-free when a thread exits or returns"
+            message = "`\(fn.displayName)` reads other threads' thread states and frames from \(api)() without stopping them: use-after-free when a thread exits or returns"
         } else {
-            message = "`\(fn.name)` dereferences other threads' frames from \(api)() without stopping them: use-after-free when a frame's thread returns"
+            message = "`\(fn.displayName)` dereferences other threads' frames from \(api)() without stopping them: use-after-free when a frame's thread returns"
         }
         let why = listOnly
             ? "thread states from \(api)() belong to running threads, and in a GIL-free module nothing here (no stop-the-world, no runtime lock) keeps a thread from exiting during the walk"
@@ -176,7 +176,7 @@ public struct ForeignFrameWalk: Rule {
             : lang == .python
             ? "sample without walking foreign frames (use an out-of-process profiler, or the faulthandler/`sys.remote_exec` style of dumping), or only walk the current thread's stack with sys._getframe()"
             : "sample without dereferencing foreign frames: copy them with a fault-tolerant reader (process_vm_readv) or profile out of process; or stop the world (_PyEval_StopTheWorld) for the whole walk; or restrict to the current thread (PyEval_GetFrame)"
-        return finding(message: message, function: fn.name, location: loc, notes: notes, why: why, help: help,
+        return finding(message: message, function: fn.displayName, location: loc, notes: notes, why: why, help: help,
                        key: "\(fn.name)|\(api)", severity: severity,
                        repro: reproHint(ctx, walker: fn, source: source.function, sampler: sampler.0))
     }

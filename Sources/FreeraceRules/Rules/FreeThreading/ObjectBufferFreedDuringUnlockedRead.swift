@@ -30,7 +30,12 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             methods and special methods (`__getbuffer__`, `__next__`) are entry points; `__cinit__`, \
             `__init__` and `__dealloc__` are not concurrent with the object's methods. \
             `@cython.critical_section` and `with cython.critical_section(self):` are critical sections, \
-            `with self._lock:` (a lock object in a field or global) a mutex. A Cython module applies \
+            `with self._lock:` (a lock object in a field or global) a mutex. C++ extension types too: a class the object holds \
+            (a pimpl, `Registry *reg;`) is the object's state; `items.push_back(x)`, `resize`, `clear`, \
+            `erase` and `reset()` end the memory a member owns (a vector's buffer, a smart pointer's \
+            object), `items[i]`, iteration and a copy read it, and `std::lock_guard`, `std::unique_lock`, \
+            `std::scoped_lock` (or a project guard whose constructor locks) hold a mutex to the end of \
+            their block. A Cython module applies \
             with `# cython: freethreading_compatible = True` (or under `--target free-threaded`).
             """,
         whyIsThisBad: """
@@ -105,7 +110,7 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         ctx.lifetimeEngine.prepare(entries.map(\.function))
         for e in entries {
             for fx in ctx.lifetimeEngine.entryEffects(e.function) where fx.kind == .free {
-                guard case .field(let owner, _) = fx.origin, program.isPythonObject(owner),
+                guard case .field(let owner, _) = fx.origin, program.isObjectState(owner),
                       !program.threadConfinedTypes.contains(owner) else { continue }
                 group(e, fx, perFreer: true)
             }
