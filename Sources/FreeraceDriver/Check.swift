@@ -265,7 +265,9 @@ public struct CheckCommand: Sendable {
 
         let shown = progress ?? (Terminal.isTerminal(2) && !quiet)
         let meter = Progress(enabled: shown, delay: progress == true ? 0 : 0.5)
-        let result = Analyzer.run(opts, files: set, progress: meter)
+        // rules no configuration keeps a finding of do not run (their findings would be dropped)
+        let enabled = RuleRegistry.all.filter { r in governance.values.contains { $0.filter.isSelected(r.code) } }
+        let result = Analyzer.run(opts, rules: enabled, files: set, progress: meter)
         meter.finish()
         if timings {
             let mb = Double(result.bytesAnalyzed) / 1e6

@@ -452,6 +452,25 @@ struct ConventionsTests {
         #expect(!t.stderr.contains("\r") && t.stderr.hasPrefix("timings: "), "\(t)")
     }
 
+    @Test func onlyTheRulesThatCanReportRun() throws {
+        let (dir, _) = try CLITests.buggyProject("selected-rules")
+        defer { dir.remove() }
+        // --timings lists the CPU seconds of each rule that ran
+        let all = try FreeraceCLI.run(["check", "box.c", "--timings"], in: dir.url)
+        let line = try #require(all.stderr.split(separator: "\n").first { $0.contains("CPU seconds") }, "\(all)")
+        for code in ["FR101", "FR102", "FR201", "FR301", "FR302", "FR303", "FR401"] {
+            #expect(line.contains(" \(code) "), "\(code) runs by default: \(line)")
+        }
+        let one = try FreeraceCLI.run(["check", "box.c", "--timings", "--select", "FR3", "--ignore", "FR302"], in: dir.url)
+        let selected = try #require(one.stderr.split(separator: "\n").first { $0.contains("CPU seconds") }, "\(one)")
+        #expect(selected.contains(" FR301 ") && selected.contains(" FR303 "), "\(selected)")
+        for code in ["FR101", "FR102", "FR201", "FR302", "FR401"] {
+            #expect(!selected.contains(code), "\(code) is not selected and does not run: \(selected)")
+        }
+        // and the findings are the ones of the selected rules of a full run
+        #expect(one.stdout.contains("FR301") == all.stdout.contains("FR301"), "\(one)\n\(all)")
+    }
+
     @Test func forcedProgressIsDrawnInPlaceAndCleared() throws {
         let (dir, _) = try CLITests.buggyProject("progress-on")
         defer { dir.remove() }
