@@ -75,6 +75,73 @@ public struct Step: Sendable, Codable, Hashable {
     public var what: String
 }
 
+/// The steps from a function down to an event, first to last. A callee's effect lifted into a
+/// caller gets one more step in front and shares the rest with the callee's summary (a list of
+/// nodes, not an array copied per caller): summaries of a large call graph hold millions of
+/// lifted effects, and their chains were most of the analysis' memory.
+public struct Chain: Sendable, Codable, BidirectionalCollection, ExpressibleByArrayLiteral {
+    final class Node: Sendable {
+        let step: Step
+        let next: Node?
+        let count: Int
+        init(_ step: Step, _ next: Node?) {
+            self.step = step
+            self.next = next
+            self.count = (next?.count ?? 0) + 1
+        }
+    }
+    private let head: Node?
+
+    private init(head: Node?) { self.head = head }
+
+    public init<S: Sequence>(_ steps: S) where S.Element == Step {
+        var node: Node?
+        for s in Array(steps).reversed() { node = Node(s, node) }
+        head = node
+    }
+
+    public init(arrayLiteral steps: Step...) { self.init(steps) }
+
+    /// This chain with `step` in front (the caller's call).
+    public func prepending(_ step: Step) -> Chain { Chain(head: Node(step, head)) }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { head?.count ?? 0 }
+    public var count: Int { head?.count ?? 0 }
+    public var isEmpty: Bool { head == nil }
+    public func index(after i: Int) -> Int { i + 1 }
+    public func index(before i: Int) -> Int { i - 1 }
+
+    public subscript(i: Int) -> Step {
+        var node = head!
+        for _ in 0..<i { node = node.next! }
+        return node.step
+    }
+
+    public var first: Step? { head?.step }
+
+    /// The event (a walk of at most the chain's length, bounded by `SummaryEngine.maxChain`).
+    public var last: Step? {
+        guard var node = head else { return nil }
+        while let n = node.next { node = n }
+        return node.step
+    }
+
+    public struct Iterator: IteratorProtocol {
+        var node: Node?
+        public mutating func next() -> Step? {
+            guard let n = node else { return nil }
+            node = n.next
+            return n.step
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(node: head) }
+
+    public init(from decoder: any Decoder) throws { self.init(try [Step](from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try Array(self).encode(to: encoder) }
+}
+
 public enum EffectKind: UInt8, Sendable, Codable, Hashable {
     case free, unmap, read, write, exec, frameRead, borrow
     /// A container's items are replaced or removed (`PyList_SetItem`, `PyDict_DelItem`, `Py_SETREF`).
@@ -95,7 +162,7 @@ public struct Effect: Sendable, Codable {
     /// Field names read by the conditions guarding the event (`refcount`).
     public var guards: [String]
     /// From the function whose summary holds the effect down to the event; the last step is the event.
-    public var chain: [Step]
+    public var chain: Chain
     /// What did it: the API called or the place accessed.
     public var source: EffectSource
     /// For a free through a pointer first unlinked from its shared place (`env = self->env;
@@ -109,7 +176,7 @@ public enum EffectSource: Sendable, Codable, Hashable, CustomStringConvertible {
     /// A call of a C-API or library function by name (`PyMem_Free`, `PyList_GetItem`).
     case api(String)
     /// An access to a place (`self->keys`, `frame->f_back`).
-    case access(AccessPath)
+    indirect case access(AccessPath)
     /// A call through a function pointer, with the pointer's source text.
     case callThrough(String)
 
@@ -777,11 +844,11 @@ public final class SummaryEngine {
         var out = Summary()
         guard languages.contains(fn.language) else { return out }
         var byKey: [Key: [Int]] = [:]
-        func siteKey(_ kind: EffectKind, _ last: Step?) -> Step? { kind == .borrow || kind == .frameRead ? last : nil }
+        func siteKey(_ kind: EffectKind, _ chain: Chain) -> Step? { kind == .borrow || kind == .frameRead ? chain.last : nil }
         func isFull(_ k: Key) -> Bool { (byKey[k]?.count ?? 0) >= perKey }
         func add(_ e: Effect) {
             guard kinds.contains(e.kind), keep(e.kind, e.origin) else { return }
-            let k = Key(kind: e.kind, origin: e.origin, site: siteKey(e.kind, e.chain.last))
+            let k = Key(kind: e.kind, origin: e.origin, site: siteKey(e.kind, e.chain))
             // one lookup of the key, its list updated in place
             let next = out.effects.count
             func admit(_ list: inout [Int]) -> Bool {
@@ -992,7 +1059,7 @@ public final class SummaryEngine {
                         }
                         for o in subs {
                             // what `add` would refuse anyway, refused before the chain is copied
-                            guard keep(e.kind, o), !isFull(Key(kind: e.kind, origin: o, site: siteKey(e.kind, e.chain.last)))
+                            guard keep(e.kind, o), !isFull(Key(kind: e.kind, origin: o, site: siteKey(e.kind, e.chain)))
                             else { continue }
                             var l = e
                             l.origin = o
@@ -1001,11 +1068,7 @@ public final class SummaryEngine {
                             l.locks = e.locks.union(e.gil == .released ? locks.withoutCriticalSections : locks)
                             if l.gil == .inherit { l.gil = gil }
                             if !callGuards.isEmpty { l.guards = Array(Set(e.guards).union(callGuards)).sorted() }
-                            var chain: [Step] = []
-                            chain.reserveCapacity(e.chain.count + 1)
-                            chain.append(callStep)
-                            chain.append(contentsOf: e.chain)
-                            l.chain = chain
+                            l.chain = e.chain.prepending(callStep)
                             add(l)
                         }
                     }

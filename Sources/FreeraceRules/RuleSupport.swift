@@ -5,7 +5,7 @@ extension RuleContext {
 
     /// The innermost function along `chain` whose own summary already speaks of `origin`
     /// (where a free of a parameter becomes a free of a field): the function to blame.
-    public func blamedStep(_ chain: [Step], kind: EffectKind, origin: Origin, engine: SummaryEngine) -> Int {
+    public func blamedStep(_ chain: Chain, kind: EffectKind, origin: Origin, engine: SummaryEngine) -> Int {
         for i in stride(from: chain.count - 1, through: 0, by: -1) {
             let f = chain[i].function
             if engine.entryEffects(f).contains(where: { $0.kind == kind && $0.origin == origin }) { return i }
@@ -14,7 +14,7 @@ extension RuleContext {
     }
 
     /// `getall()` → `md_get_all` → `md_find_next`: a chain as text, starting at the entry.
-    public func chainText(entry: EntryPoint, _ chain: [Step], upTo end: Int? = nil) -> String {
+    public func chainText(entry: EntryPoint, _ chain: Chain, upTo end: Int? = nil) -> String {
         let last = min(end ?? chain.count - 1, chain.count - 1)
         var parts = [entryText(entry)]
         if last >= 1 {

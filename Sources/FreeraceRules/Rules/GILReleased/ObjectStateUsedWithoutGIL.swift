@@ -175,7 +175,7 @@ public struct ObjectStateUsedWithoutGIL: Rule {
     }
 
     /// The innermost function on a chain whose step lies in a region that released the GIL.
-    static func releaseSite(_ program: Program, _ chain: [Step]) -> (FunctionFacts, RegionFact)? {
+    static func releaseSite(_ program: Program, _ chain: Chain) -> (FunctionFacts, RegionFact)? {
         for s in chain.reversed() {
             let f = program.functions[s.function]
             if let reg = f.regions.first(where: { $0.kind == .gilReleased && $0.begin <= s.pos && s.pos <= $0.end }) {
