@@ -365,6 +365,9 @@ public final class SummaryEngine {
         if fs.isEmpty, keepParameters { return o }
         guard !fs.isEmpty, k < fn.params.count else { return nil }
         let p = AccessPath(root: .param(k), name: fn.params[k].name, rootType: fn.params[k].type, fields: fs, text: "")
+        // an attribute of an argument of no struct type the program knows (`inst._cache` in
+        // Cython, where `inst` is any object): as much the caller's as the argument itself
+        if keepParameters, fs.count == 1, program.structFor(fn.params[k].type.name) == nil { return o }
         return program.fieldOrigin(p)
     }
 
