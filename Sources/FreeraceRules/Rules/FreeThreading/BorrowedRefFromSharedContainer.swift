@@ -24,7 +24,10 @@ public struct BorrowedRefFromSharedContainer: Rule {
             (`from cpython.dict cimport PyDict_GetItem`) is checked too, in a module declaring \
             `freethreading_compatible = True`; an attribute of an argument (`inst._cache`, \
             `inst.__dict__` of the instance a descriptor's `__get__` receives) is the caller's \
-            container.
+            container. An object the caller passed in stays the caller's through the project's \
+            helpers: unpacked from the argument tuple (`PyArg_ParseTuple`, or by hand with \
+            `PyTuple_GET_ITEM(args, i)`) and handed back through an out-parameter \
+            (`*psrc = Py_NewRef(item)`).
             """,
         whyIsThisBad: """
             A borrowed reference is only valid while the container holds the object. Without the GIL, \
