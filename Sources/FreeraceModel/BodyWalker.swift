@@ -464,6 +464,9 @@ struct BodyWalker {
             let v = tree[kids[1]].kind == .initList ? Value.unknown : eval(kids[1], use: .assigned)
             if let t = target, t.root == .local, t.fields.isEmpty, t.rootType.map({ $0.pointers > 0 }) ?? true {
                 noteDeref(v, at: node.mainTok)   // `p = self->buf`: the buffer is used through `p`
+            } else if let t = target, !compound, !t.fields.isEmpty || t.root == .global, case .path = v {
+                // `state->buf = self->cache`: the buffer is handed to another place, which uses it later
+                noteDeref(v, at: node.mainTok)
             }
             if let t = target {
                 let value: Value = compound ? .offset(.path(t)) : v

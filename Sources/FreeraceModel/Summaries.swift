@@ -283,7 +283,16 @@ public final class SummaryEngine {
                 q.fields += p.fields.dropFirst(prefix)
                 q.text = p.text
                 let rewritten = origins(f, path: q, at: last.op, depth: depth + 1)
-                if case .param = q.root { return rewritten }
+                if case .param = q.root {
+                    // a field of a Python object reached through a local pointer is still that
+                    // object's field after this function stored a parameter's value into it
+                    // (`pattern = state->pattern; pattern->buf = state->buf; realloc(pattern->buf)`)
+                    if typeBased, prefix == p.fields.count, p.rootType.map({ $0.pointers > 0 }) ?? false,
+                       let o = program.fieldOrigin(p), case .field(let owner, _) = o, program.isPythonObject(owner) {
+                        return rewritten.union([o])
+                    }
+                    return rewritten
+                }
                 return rewritten.union(typeBased ? program.fieldOrigin(p).map { [$0] } ?? [] : [])
             }
             if found != nil {
