@@ -572,6 +572,11 @@ struct BodyWalker {
             let v = tree[kids[1]].kind == .initList ? Value.unknown : eval(kids[1], use: .assigned)
             if let t = target, t.root == .local, t.fields.isEmpty, t.rootType.map({ $0.pointers > 0 }) ?? true {
                 noteDeref(v, at: node.mainTok)   // `p = self->buf`: the buffer is used through `p`
+            } else if let t = target, !compound, !t.fields.isEmpty || t.root == .global, case .path(let src) = v,
+                      !src.fields.isEmpty || src.root == .global {
+                // `state->buf = self->cache`: a field's buffer is handed to another place, which uses
+                // it later (a local's pointer is used where it is dereferenced)
+                noteDeref(v, at: node.mainTok)
             }
             if let t = target {
                 let value: Value = compound ? .offset(.path(t)) : v

@@ -205,6 +205,9 @@ public enum EffectSource: Sendable, Codable, Hashable, CustomStringConvertible {
 public struct Summary: Sendable {
     public var effects: [Effect] = []
     public var returns: Set<Origin> = []
+    /// What the function stores through its pointer-to-pointer parameters (`*parg = item`),
+    /// by parameter index: at a caller, the value of the local whose address it passes there.
+    public var outs: [Int: Set<Origin>] = [:]
 }
 
 /// Runs work on several threads (the driver's threads), for summaries computed in parallel
@@ -398,7 +401,16 @@ public final class SummaryEngine {
                 q.fields += p.fields.dropFirst(prefix)
                 q.text = p.text
                 let rewritten = origins(f, path: q, at: last.op, depth: depth + 1)
-                if case .param = q.root { return rewritten }
+                if case .param = q.root {
+                    // a field of a Python object reached through a local pointer is still that
+                    // object's field after this function stored a parameter's value into it
+                    // (`pattern = state->pattern; pattern->buf = state->buf; realloc(pattern->buf)`)
+                    if typeBased, prefix == p.fields.count, p.rootType.map({ $0.pointers > 0 }) ?? false,
+                       let o = program.fieldOrigin(p), case .field(let owner, _) = o, program.isPythonObject(owner) {
+                        return rewritten.union([o])
+                    }
+                    return rewritten
+                }
                 return rewritten.union(typeBased ? program.fieldOrigin(p).map { [$0] } ?? [] : [])
             }
             if found != nil {
@@ -444,6 +456,8 @@ public final class SummaryEngine {
                         let base = origins(f, c0, at: o.op, depth: depth + 1)
                         out.formUnion(base.filter(\.isForeign))
                     }
+                    // a helper of the project that stores through the pointer (`*parg = …`)
+                    out.formUnion(outArgumentOrigins(f, call: o.call, arg: o.arg))
                 }
             }
             if found == nil, itemOfFreshContainer(f, p.name, at: at, depth: depth) {
@@ -456,6 +470,25 @@ public final class SummaryEngine {
         if typeBased, let o = program.fieldOrigin(p) {
             out.insert(o)
         }
+        return out
+    }
+
+    private struct OutSite: Hashable { var function: Int; var call: Int; var arg: Int }
+    private var outMemo: [OutSite: Set<Origin>] = [:]
+
+    /// What the project functions called at `call` store through its argument `arg` (`&local`),
+    /// seen from the caller. Memoized per call site and computed from a fresh depth budget (an
+    /// out-parameter chain through helpers would otherwise multiply at every local that reads
+    /// it); a site in progress contributes nothing to itself.
+    func outArgumentOrigins(_ f: Int, call c: Int, arg: Int) -> Set<Origin> {
+        let key = OutSite(function: f, call: c, arg: arg)
+        if let m = outMemo[key] { return m }
+        outMemo[key] = []
+        var out = Set<Origin>()
+        for g in program.callTargets[f][c] where g != f {
+            for x in summary(g).outs[arg] ?? [] { out.formUnion(substitute(x, f: f, call: c, depth: 0)) }
+        }
+        outMemo[key] = out
         return out
     }
 
@@ -483,6 +516,9 @@ public final class SummaryEngine {
         if fs.isEmpty, keepParameters { return o }
         guard !fs.isEmpty, k < fn.params.count else { return nil }
         let p = AccessPath(root: .param(k), name: fn.params[k].name, rootType: fn.params[k].type, fields: fs, text: "")
+        // an attribute of an argument of no struct type the program knows (`inst._cache` in
+        // Cython, where `inst` is any object): as much the caller's as the argument itself
+        if keepParameters, fs.count == 1, program.structFor(fn.params[k].type.name) == nil { return o }
         return program.fieldOrigin(p)
     }
 
@@ -524,6 +560,9 @@ public final class SummaryEngine {
         return last.hasSuffix("_type") || last.hasSuffix("_Type") || last.hasSuffix("Type")
     }
 
+    /// Item accessors of a tuple (an argument tuple when the tuple is a parameter).
+    static let tupleItemAccess: Set<String> = ["PyTuple_GET_ITEM", "PyTuple_GetItem"]
+
     /// APIs whose result (or out-parameters) are elements of their first argument.
     static func isContainerAccess(_ name: String) -> Bool {
         name.hasPrefix("PyDict_") || name.hasPrefix("PyList_") || name.hasPrefix("PyTuple_")
@@ -553,8 +592,19 @@ public final class SummaryEngine {
                 })
             }
         }
+        // a new reference to an object is that object
+        if let name = call.callee, name == "Py_NewRef" || name == "Py_XNewRef", let c0 = call.args.first {
+            return origins(f, c0, at: at, depth: depth + 1)
+        }
         if let name = call.callee, Self.isContainerAccess(name), let c0 = call.args.first {
-            return origins(f, c0, at: at, depth: depth + 1).filter(\.isForeign)
+            let base = origins(f, c0, at: at, depth: depth + 1)
+            var out = base.filter(\.isForeign)
+            // the argument tuple unpacked by hand (`PyTuple_GET_ITEM(args, 0)`): the item is the
+            // caller's object, as `PyArg_ParseTuple(args, "O", &obj)` would give it
+            if Self.tupleItemAccess.contains(name), base.contains(where: { if case .param(_, let fs) = $0 { return fs.isEmpty }; return false }) {
+                out.insert(.callerArgument)
+            }
+            return out
         }
         if let t = call.target?.path, t.fields.last == "tp_alloc" || t.fields.last == "tp_new" { return [.freshObject] }
         if let name = call.callee, program.allocMacros.contains(name), program.functionsByName[name] == nil {
@@ -822,7 +872,9 @@ public final class SummaryEngine {
             var changed = false
             for m in members {
                 let s = compute(m)
-                if s.effects.count != memo[m]?.effects.count || s.returns != memo[m]?.returns { changed = true }
+                if s.effects.count != memo[m]?.effects.count || s.returns != memo[m]?.returns || s.outs != memo[m]?.outs {
+                    changed = true
+                }
                 memo[m] = s
             }
             if !changed { break }
@@ -902,7 +954,12 @@ public final class SummaryEngine {
                                    chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], source: .access(p)))
                     }
                 }
-            case .assign(let t, _, let pos, let regions):
+            case .assign(let t, let v, let pos, let regions):
+                // `*parg = item` through a `PyObject **` parameter: an out-parameter
+                if case .param(let k) = t.root, t.fields.isEmpty, k < fn.params.count, fn.params[k].type.pointers >= 2 {
+                    let o = origins(f, v, at: i)
+                    if !o.isEmpty { out.outs[k, default: []].formUnion(o) }
+                }
                 guard kinds.contains(.write) else { continue }
                 let locks = lockKeys(f, regions: regions)
                 for o in origins(f, path: t, at: i, forWrite: true) where !(t.root == .local && t.fields.isEmpty) {

@@ -209,8 +209,9 @@ public final class RuleContext {
     /// Frame reads (for foreign-frame walks).
     public lazy var frameEngine = engine(SummaryEngine(program: program, kinds: [.frameRead]))
 
-    /// Borrowed references from containers.
-    public lazy var borrowEngine = engine(SummaryEngine(program: program, kinds: [.borrow], languages: Self.native))
+    /// Borrowed references from containers: C and C++, and Cython, which calls the same C-API
+    /// functions (`from cpython.dict cimport PyDict_GetItem`).
+    public lazy var borrowEngine = engine(SummaryEngine(program: program, kinds: [.borrow], languages: Self.objectMemory))
 
     /// Container mutations and reference replacements (thread B of FR302).
     public lazy var mutationEngine = engine(SummaryEngine(program: program, kinds: [.mutate], languages: Self.native) { _, o in
@@ -233,6 +234,12 @@ public final class RuleContext {
     public lazy var objectConcurrentEntries: [EntryPoint] = concurrentEntries.filter {
         let language = program.functions[$0.function].language
         return Self.native.contains(language) || (language == .cython && $0.selfType != nil)
+    }
+
+    /// The concurrent entry points whose code can call the C API directly: C and C++, and Cython
+    /// (its module functions as well as its extension types' methods).
+    public lazy var cAPIConcurrentEntries: [EntryPoint] = concurrentEntries.filter {
+        Self.objectMemory.contains(program.functions[$0.function].language)
     }
 
     /// Entry points that can run at the same time as others towards shared global state: the

@@ -10,7 +10,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
     public let summary = "A borrowed reference is taken from a shared mutable container in free-threading-enabled code"
     public var group: RuleGroup { .referencesAndState }
     public let maturity = Maturity.preview
-    public let languages: [Language] = [.c, .cpp]
+    public let languages: [Language] = [.c, .cpp, .cython]
     public let doc = RuleDoc(
         whatItDoes: """
             Finds calls to APIs that return a borrowed reference out of a list, dict, weakref, cell or \
@@ -21,7 +21,14 @@ public struct BorrowedRefFromSharedContainer: Rule {
             global, a parameter) and the module runs without the GIL. A field or global counts as a \
             mutable container when something mutates or replaces it; a dict that is only added to \
             (`PyDict_SetDefault`, which never replaces an item) and that no method releases keeps \
-            its items and is not reported.
+            its items and is not reported. Cython code that calls these functions itself \
+            (`from cpython.dict cimport PyDict_GetItem`) is checked too, in a module declaring \
+            `freethreading_compatible = True`; an attribute of an argument (`inst._cache`, \
+            `inst.__dict__` of the instance a descriptor's `__get__` receives) is the caller's \
+            container. An object the caller passed in stays the caller's through the project's \
+            helpers: unpacked from the argument tuple (`PyArg_ParseTuple`, or by hand with \
+            `PyTuple_GET_ITEM(args, i)`) and handed back through an out-parameter \
+            (`*psrc = Py_NewRef(item)`).
             """,
         whyIsThisBad: """
             A borrowed reference is only valid while the container holds the object. Without the GIL, \
@@ -57,8 +64,8 @@ public struct BorrowedRefFromSharedContainer: Rule {
         let program = ctx.program
         var bySite: [Step: (EntryPoint, Effect)] = [:]
         var order: [Step] = []
-        ctx.borrowEngine.prepare(ctx.nativeConcurrentEntries.map(\.function))
-        for e in ctx.nativeConcurrentEntries {
+        ctx.borrowEngine.prepare(ctx.cAPIConcurrentEntries.map(\.function))
+        for e in ctx.cAPIConcurrentEntries {
             for fx in ctx.borrowEngine.entryEffects(e.function, keepParameters: true) where fx.kind == .borrow {
                 guard let site = fx.chain.last, ctx.freeThreadingApplies(site.function) else { continue }
                 // a backport of the strong-reference API (pythoncapi_compat.h) borrows by design, and is
@@ -221,6 +228,8 @@ public struct BorrowedRefFromSharedContainer: Rule {
         switch o {
         case .field(let t, let f): "a field of `\(t)` (`\(f)`), reachable from other threads through the object"
         case .global(let g): "global state (`\(g)`)"
+        case .param(_, let fs) where !fs.isEmpty:
+            "held by an object the caller passed in (`\(fs.joined(separator: "."))`), which other threads may share"
         case .param: "passed in by the caller, who may share it with other threads"
         default: "reachable from other threads"
         }

@@ -18,7 +18,10 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             read it, with no lock held by both sides. Also the most common free-threaded crash: a \
             method that replaces a field holding a reference (`Py_XSETREF(self->f, v)`, `Py_CLEAR`, \
             `old = self->f; self->f = v; Py_DECREF(old)`) and so drops the old object, while other \
-            entry points load the field and use or incref it. Applies to modules that declare \
+            entry points load the field and use or incref it. Handing the buffer to another place \
+            (`st->scratch = self->cache; self->cache = NULL;`, a cache taken for one call and put back \
+            after it) uses it too: two threads can take the same buffer before either clears the \
+            field. Applies to modules that declare \
             `Py_MOD_GIL_NOT_USED` (or under `--target free-threaded`). Quiet on an object confined to \
             one thread (installed as the calling thread's trace or profile object with \
             `PyEval_SetTrace`/`PyEval_SetProfile`) and on initializers (`__init__`), which work on an \
