@@ -614,6 +614,9 @@ struct Extractor {
 
     func initValue(_ n: Int32) -> InitValue {
         let node = tree[n]
+        // a table of constants (test vectors, lookup tables: megabytes of numbers in generated
+        // code) names no function, type or place: kept as an empty list, not entry by entry
+        if node.kind == .initList, isConstantTable(n) { return .list([]) }
         if node.kind == .initList {
             var entries: [InitEntry] = []
             for c in tree.children(n) {
@@ -631,6 +634,27 @@ struct Extractor {
         }
         return .value(Self.constantValue(tree, file, n), text: file.text(node: n))
     }
+
+    /// An initializer list of at least `constantTableMinimum` entries that are all literals
+    /// (numbers, strings, characters, negated numbers) or lists of them.
+    func isConstantTable(_ n: Int32) -> Bool {
+        func isConstant(_ c: Int32, depth: Int) -> Bool {
+            switch tree[c].kind {
+            case .number, .string, .char: return true
+            case .prefix: return tree.operand(c).map { tree[$0].kind == .number } ?? false
+            case .initList: return depth < 4 && tree.children(c).allSatisfy { isConstant($0, depth: depth + 1) }
+            default: return false
+            }
+        }
+        var count = 0
+        for c in tree.children(n) {
+            guard isConstant(c, depth: 0) else { return false }
+            count += 1
+        }
+        return count >= Self.constantTableMinimum
+    }
+
+    static let constantTableMinimum = 16
 
     /// The value of an expression in an initializer (no function context): names, casts, addresses.
     static func constantValue(_ tree: SyntaxTree, _ file: ParsedFile, _ n: Int32) -> Value {

@@ -232,6 +232,36 @@ typedef struct {
     };
     """
 
+    @Test("a table of constants is not kept entry by entry; a method table beside it is")
+    func constantTablesAreNotKept() throws {
+        let rows = (0..<40).map { "  {\($0).5e-3, \"\($0)\", -\($0)}," }.joined(separator: "\n")
+        let methods = (0..<20).map { "  {\"m\($0)\", (PyCFunction)m\($0), METH_NOARGS, NULL}," }.joined(separator: "\n")
+        let functions = (0..<20).map { "static PyObject *m\($0)(PyObject *self, PyObject *unused) { return NULL; }" }
+            .joined(separator: "\n")
+        let text = """
+            #include <Python.h>
+            typedef struct { double v; const char *digits; int exponent; } Row;
+            static const Row rows[] = {
+            \(rows)
+            };
+            static const int small[] = {1, 2, 3};
+            \(functions)
+            static PyMethodDef methods[] = {
+            \(methods)
+              {NULL, NULL, 0, NULL}
+            };
+            static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "m", NULL, -1, methods};
+            PyMODINIT_FUNC PyInit_m(void) { return PyModule_Create(&mod); }
+            """
+        let f = extract(text, path: "m.c", target: .auto)
+        let table = try #require(f.globals.first { $0.name == "rows" })
+        #expect(table.initializer?.entries.isEmpty == true)
+        let small = try #require(f.globals.first { $0.name == "small" })
+        #expect(small.initializer?.entries.count == 3, "a short list is kept")
+        let p = program(text)
+        #expect(p.entries("m7").first?.kind == .moduleMethod, "the method table is read")
+    }
+
     @Test("a static PyTypeObject with positional initializers")
     func positionalTypeObject() throws {
         let p = program(Self.positional)
