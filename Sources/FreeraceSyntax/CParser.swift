@@ -515,14 +515,7 @@ struct CParser {
     mutating func parseMemberList() {
         while !atEOF, kind != .rBrace {
             let before = pos
-            if let mac = macro(pos), mac.role == .declarator {
-                let m = scratch.count
-                advance()
-                if kind == .lParen { skipBalanced() }
-                _ = eat(.semicolon)
-                push(finish(.fieldDecl, mark: m, first: before, main: before, flags: 1))
-                continue
-            }
+            if parseObjectHeadMacro() { continue }
             if let n = parseExternalDeclaration() { push(n) }
             if pos == before {
                 push(recoverDeclaration(from: pos))
@@ -1066,19 +1059,25 @@ struct CParser {
         return finish(.structSpec, mark: m, first: start, main: tag, flags: flags)
     }
 
+    /// An object-head macro among members (`PyObject_HEAD`, `PyObject_VAR_HEAD(…)`, with or
+    /// without a semicolon of its own), as a field declaration flagged 1.
+    mutating func parseObjectHeadMacro() -> Bool {
+        guard let mac = macro(pos), mac.role == .declarator else { return false }
+        let start = pos
+        let m = scratch.count
+        advance()
+        if kind == .lParen { skipBalanced() }
+        _ = eat(.semicolon)
+        push(finish(.fieldDecl, mark: m, first: start, main: start, flags: 1))
+        return true
+    }
+
     /// C struct members until `}`.
     mutating func parseFieldList() {
         while !atEOF, kind != .rBrace {
             let start = pos
             if kind == .semicolon { advance(); continue }
-            if let mac = macro(pos), mac.role == .declarator {
-                let m = scratch.count
-                advance()
-                if kind == .lParen { skipBalanced() }
-                _ = eat(.semicolon)
-                push(finish(.fieldDecl, mark: m, first: start, main: start, flags: 1))
-                continue
-            }
+            if parseObjectHeadMacro() { continue }
             if kind == .kwStaticAssert {
                 advance()
                 if kind == .lParen { skipBalanced() }
