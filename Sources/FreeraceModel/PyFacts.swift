@@ -628,6 +628,9 @@ struct FunctionWalker {
         var callee: String?
         var receiver: Value?
         var methodName: String?
+        // the callee as written, rendered once (`sys._current_frames`, `self.m`)
+        let calleeText = PyExtractor.render(f)
+        func firstName(_ dotted: String) -> String { String(dotted[..<(dotted.firstIndex(of: ".") ?? dotted.endIndex)]) }
         switch f {
         case .name(let n, _):
             if isLocal(n) {
@@ -637,8 +640,8 @@ struct FunctionWalker {
             }
         case .attribute(let b, let name, _):
             methodName = name
-            let dotted = PyExtractor.render(f)
-            let head = String(dotted.split(separator: ".").first ?? "")
+            let dotted = calleeText
+            let head = firstName(dotted)
             // `mod.f()` names a module function only when the base is a plain dotted name:
             // in `sys._current_frames().items()` the base is a call, the method's receiver
             if Self.isDottedName(b), let module = moduleAlias(head), !isLocal(head) {
@@ -660,7 +663,7 @@ struct FunctionWalker {
         let passesReceiver = callee.map { c in className.map { c.hasPrefix($0 + ".") } ?? false } ?? false
         if passesReceiver, let r = receiver {
             values.append(r)
-            texts.append(PyExtractor.render(f).split(separator: ".").first.map(String.init) ?? "self")
+            texts.append(calleeText.isEmpty ? "self" : firstName(calleeText))
         }
         for a in args {
             let v = eval(a.value)
@@ -675,7 +678,6 @@ struct FunctionWalker {
         if callee == nil, let m = methodName, PythonAPI.elementMethods.contains(m), let r = receiver { return .offset(r) }
         if let c = callee, PythonAPI.elementBuiltins.contains(c), let first = values.first { return .offset(first) }
         // thread starts: threading.Thread(target=f), executor.submit(f, ...)
-        let calleeText = PyExtractor.render(f)
         if calleeText.hasSuffix("Thread"), let t = keywords["target"] { noteThreadTarget(t, how: "\(calleeText)(target=...)", at: p) }
         if methodName == "submit" || calleeText == "_thread.start_new_thread" || calleeText.hasSuffix("start_new_thread"),
            let t = values.dropFirst(passesReceiver ? 1 : 0).first { noteThreadTarget(t, how: "\(calleeText)(...)", at: p) }
