@@ -100,8 +100,12 @@ public enum Analyzer {
         let isHeader = files.map { f in
             (f.language == .c || f.language == .cpp) && [".h", ".hh", ".hpp", ".hxx"].contains { f.path.lowercased().hasSuffix($0) }
         }
-        let headerIndices = files.indices.filter { isHeader[$0] }
-        let otherIndices = files.indices.filter { !isHeader[$0] }
+        // largest first: the last file a worker takes is a small one, so no core waits for a
+        // 2 MB amalgamation started at the end (results go back in file order)
+        let sizes = files.map { set.givenSize($0.path) ?? FileSystem.status($0.path)?.size ?? 0 }
+        func largestFirst(_ a: Int, _ b: Int) -> Bool { (sizes[a], b) > (sizes[b], a) }
+        let headerIndices = files.indices.filter { isHeader[$0] }.sorted(by: largestFirst)
+        let otherIndices = files.indices.filter { !isHeader[$0] }.sorted(by: largestFirst)
         let ft = freeThreadedProjects
         progress.phase("parsing", total: files.count, noun: "file", plural: "files")
         let headerResults = parallelMap(count: headerIndices.count, jobs: options.jobs) { k -> (FileFacts?, FileWarning?, Int) in

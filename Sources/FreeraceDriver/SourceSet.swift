@@ -68,6 +68,9 @@ public struct SourceSet: Sendable {
         SourceLoader.load(path: path, language: language, bytes: given[path])
     }
 
+    /// The size of a file given rather than read (standard input), if it is one.
+    public func givenSize(_ path: String) -> Int? { given[path]?.count }
+
     /// The bytes of a file of the set, checked as every input is.
     public func readBytes(_ path: String) -> Result<[UInt8], FileWarning> {
         if let b = given[path] { return SourceLoader.accept(b, path: path) }
