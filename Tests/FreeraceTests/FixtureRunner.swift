@@ -155,11 +155,11 @@ enum FixtureRunner {
         return out
     }
 
-    /// Runs one fixture and returns the problems (empty = pass).
-    static func run(_ fixture: Fixture) throws -> [String] {
-        let (exps, none, options, errors) = parse(fixture)
+    /// What a user sees of a fixture: the analysis with its options, and the findings left after
+    /// suppression comments; `problems` are errors in the fixture's directives.
+    static func analyze(_ fixture: Fixture) throws -> (result: AnalysisResult, findings: [Finding], problems: [String]) {
+        let (_, _, options, errors) = parse(fixture)
         var problems = errors
-        if exps.isEmpty, !none { problems.append("\(fixture): no expectations (add expect:/expect-none)") }
         var cmd = CheckCommand()
         cmd.paths = [fixture.path]
         var i = 0
@@ -186,6 +186,15 @@ enum FixtureRunner {
         // what a user sees: suppression comments (ours and honoured foreign audit markers) applied
         var findings = FindingFilter().apply(result.findings, suppressions: result.suppressions).kept
         if !cmd.select.isEmpty { findings = findings.filter { f in cmd.select.contains { f.code.hasPrefix($0) } } }
+        return (result, findings, problems)
+    }
+
+    /// Runs one fixture and returns the problems (empty = pass).
+    static func run(_ fixture: Fixture) throws -> [String] {
+        let (exps, none, _, _) = parse(fixture)
+        var (_, findings, problems) = try analyze(fixture)
+        if exps.isEmpty, !none { problems.append("\(fixture): no expectations (add expect:/expect-none)") }
+        findings = Analyzer.sortFindings(findings)
 
         func matches(_ f: Finding, _ e: Expectation) -> Bool {
             f.location.path == e.file && f.location.line == e.line && (e.code == nil || f.code == e.code)
@@ -231,8 +240,69 @@ enum FixtureRunner {
     }
 }
 
+/// Golden snapshots of what a user reads for every fixture with findings: the text report and
+/// SARIF, in `Tests/Snapshots/<rule>/<fixture>.{txt,sarif}` (ruff's and Goblint's practice), so
+/// a change of wording in a headline, a note, `why:` or `help:` shows in review. Paths are
+/// relative to the package. `FREERACE_UPDATE_SNAPSHOTS=1 swift test --filter snapshot` writes
+/// them anew; review the diff.
+enum Snapshots {
+    static let packageRoot = URL(fileURLWithPath: FixtureRunner.root).deletingLastPathComponent().deletingLastPathComponent().path
+    static let root = packageRoot + "/Tests/Snapshots"
+
+    static func rendered(_ fixture: Fixture) throws -> [(ext: String, text: String)] {
+        let (result, findings, _) = try FixtureRunner.analyze(fixture)
+        guard !findings.isEmpty else { return [] }
+        let report = Report(findings: Analyzer.sortFindings(findings), filesAnalyzed: result.filesAnalyzed,
+                            bytesAnalyzed: result.bytesAnalyzed, elapsedSeconds: 0, warnings: [], modules: result.modules,
+                            target: "auto", suppressed: 0, baselined: 0, unusedSuppressions: [])
+        let lines = ReportSupport.lineReader()
+        func clean(_ s: String) -> String {
+            s.replacingOccurrences(of: "file://" + packageRoot + "/", with: "file:///PACKAGE/")
+                .replacingOccurrences(of: packageRoot + "/", with: "")
+        }
+        let text = Renderer.render(report, format: .text, rules: RuleRegistry.all, options: .init(), lines: lines)
+        let sarif = Renderer.render(report, format: .sarif, rules: RuleRegistry.all,
+                                    options: .init(sourceRoot: packageRoot), lines: lines)
+        return [("txt", clean(text)), ("sarif", clean(sarif))]
+    }
+
+    /// The snapshot path of a fixture: `FR301/cpp_vector_member_bad.txt`.
+    static func path(_ fixture: Fixture, _ ext: String) -> String {
+        var name = fixture.description
+        if let dot = name.lastIndex(of: "."), !name[dot...].contains("/") { name = String(name[..<dot]) }
+        return root + "/" + name + "." + ext
+    }
+}
+
 @Suite("Rule fixtures")
 struct FixtureTests {
+    @Test("snapshot", arguments: FixtureRunner.discover())
+    func snapshot(_ f: Fixture) throws {
+        let update = ProcessInfo.processInfo.environment["FREERACE_UPDATE_SNAPSHOTS"] == "1"
+        for (ext, text) in try Snapshots.rendered(f) {
+            let path = Snapshots.path(f, ext)
+            if update {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+                try text.write(toFile: path, atomically: true, encoding: .utf8)
+                continue
+            }
+            let stored = try? String(contentsOfFile: path, encoding: .utf8)
+            #expect(stored == text, Comment(rawValue: stored == nil
+                ? "no snapshot \(path): run FREERACE_UPDATE_SNAPSHOTS=1 swift test --filter snapshot and review it"
+                : "\(path) differs from what \(f) renders now: if the change is intended, run FREERACE_UPDATE_SNAPSHOTS=1 swift test --filter snapshot and review the diff"))
+        }
+    }
+
+    @Test func everySnapshotHasItsFixture() {
+        let fixtures = FixtureRunner.discover()
+        let expected = Set(fixtures.flatMap { f in ["txt", "sarif"].map { Snapshots.path(f, $0) } })
+        let stored = (FileManager.default.enumerator(atPath: Snapshots.root)?.allObjects as? [String] ?? [])
+            .filter { $0.hasSuffix(".txt") || $0.hasSuffix(".sarif") }.map { Snapshots.root + "/" + $0 }
+        #expect(Set(stored).subtracting(expected).isEmpty, "snapshots whose fixture is gone: \(Set(stored).subtracting(expected).sorted())")
+        #expect(!stored.isEmpty, "the bad fixtures have snapshots")
+    }
+
     @Test("fixture", arguments: FixtureRunner.discover())
     func fixture(_ f: Fixture) throws {
         let problems = try FixtureRunner.run(f)
