@@ -17,6 +17,15 @@ struct RuleDocsTests {
         }
     }
 
+    /// The README's rule table names every rule, by code and name, in code order, and no other.
+    @Test func readmeRuleTableMatchesTheRegistry() throws {
+        let readme = try String(contentsOf: Self.docsDir.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("README.md"), encoding: .utf8)
+        let rows = readme.split(separator: "\n").filter { $0.hasPrefix("| FR") && $0.contains("| `") }
+        let listed = rows.map { row in row.split(separator: "|").prefix(2).map { $0.trimmingCharacters(in: .whitespaces) } }
+        #expect(listed == RuleRegistry.all.map { [$0.code, "`\($0.name)`"] }, "README rule table: \(listed)")
+    }
+
     /// A `\` line continuation followed by a line without one leaves a run of spaces in the prose.
     @Test func proseHasNoStrayRunsOfSpaces() {
         for r in RuleRegistry.all {
