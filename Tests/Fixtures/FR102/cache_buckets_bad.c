@@ -30,7 +30,7 @@ static void
 cache_release(void *p, size_t n, bucket *cache)
 {
     if (p != NULL && n < NBUCKETS && cache[n].available < NSLOTS) {
-        cache[n].slots[cache[n].available++] = p;   // expect: FR102 {{`cache_release` puts a block back on the free list `small_cache.slots` while `scratch_sum()` may still take it}}
+        cache[n].slots[cache[n].available++] = p;   // expect: FR102 {{`cache_release` puts a block back on the free list `small_cache.slots` while}}
         return;
     }
     PyMem_Free(p);                                  // expect: FR102 {{`cache_release` frees `small_cache.slots`}}

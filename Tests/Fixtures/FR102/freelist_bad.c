@@ -17,7 +17,7 @@ block_free(void *p)
 {
     union block *b = (union block *)p;
     b->next = free_blocks;
-    free_blocks = b;                    // expect: FR102 {{`block_free` puts a block back on the free list `free_blocks` while `make_buffer()` may still take it}}
+    free_blocks = b;                    // expect: FR102 {{`block_free` puts a block back on the free list `free_blocks` while `make_buffer()` may use the list}}
 }
 
 static void *

@@ -113,9 +113,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
                 var best: (read: Int, free: Int, depth: Int)?
                 for (ri, rd) in readsOfEntry[k].1.enumerated() where freedPlaces.contains(rd.origin) {
                     guard let fi = frees.indices.first(where: { j in
-                        // the push onto a free list reads the list's slot: that is not another owner
-                        !(frees[j].effect.kind == .recycle && Self.sameSite(rd.chain.last, frees[j].effect.chain.last))
-                            && !LockSet.orders(frees[j].effect.locks, rd.locks)
+                        !LockSet.orders(frees[j].effect.locks, rd.locks)
                             && (frees[j].entry.kind != .exported || r.kind != .exported)
                             && Self.canInterleave(ctx, frees[j].entry, frees[j].effect, r, rd)
                     }) else { continue }
@@ -126,10 +124,15 @@ public struct SharedMemoryFreedWithoutSync: Rule {
                 if let best { readers.append((r, readsOfEntry[k].1[best.read], frees[best.free])) }
             }
             guard let (_, _, free) = readers.first else { continue }
-            // the freeing entry itself reads the pointer it frees: list other readers first
-            let others = readers.filter { $0.0.function != free.entry.function }
-            findings.append(report(ctx, free: free, readers: others.isEmpty ? readers : others + readers.filter { $0.0.function == free.entry.function },
-                                   freed: frees.map(\.effect.origin), key: key))
+            // the freeing entry itself reads the pointer it frees: list other readers first; and
+            // for a free list, those that take blocks from it before those that push onto it too
+            // (two unlocked pushes lose a slot as surely, but a taker is the clearer witness)
+            let pushSites = frees.filter { $0.effect.kind == .recycle }.compactMap(\.effect.chain.last)
+            func rank(_ r: (EntryPoint, Effect, Free)) -> Int {
+                (r.0.function == free.entry.function ? 2 : 0) + (pushSites.contains { Self.sameSite($0, r.1.chain.last) } ? 1 : 0)
+            }
+            let ordered = readers.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
+            findings.append(report(ctx, free: free, readers: ordered, freed: frees.map(\.effect.origin), key: key))
         }
         return findings
     }
@@ -254,7 +257,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         let readerNames = uniqued(readers.filter { $0.0.function != free.entry.function || readers.count == 1 }
             .map { "\(ctx.entryText($0.0))" })
         let message = recycled
-            ? "`\(freer)` puts a block back on the free list \(what) while \(ctx.shortList(readerNames, max: 3)) may still take it on another thread"
+            ? "`\(freer)` puts a block back on the free list \(what) while \(ctx.shortList(readerNames, max: 3)) may use the list on another thread"
             : "`\(freer)` frees \(what) while \(ctx.shortList(readerNames, max: 3)) may still read it on another thread"
         let help = recycled
             ? "hold one lock (a PyMutex) around every push onto and pop from the free list, or keep the free list per thread (or skip it in free-threaded builds)"
