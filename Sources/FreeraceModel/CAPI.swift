@@ -82,6 +82,9 @@ public struct CAPIEntry: Sendable {
         /// The callback it installs runs on the calling thread only, with the object passed as
         /// `argument2` (`PyEval_SetTrace(func, obj)`): that object is confined to the thread.
         public static let installsThreadCallback = Effects(rawValue: 1 << 35)
+        /// Waits until a thread has ended (`pthread_join`) or has signaled a condition
+        /// (`pthread_cond_wait`): the memory handed to the thread is no longer in use after it.
+        public static let joinsThread = Effects(rawValue: 1 << 36)
     }
 
     public var name: String
@@ -89,6 +92,8 @@ public struct CAPIEntry: Sendable {
     public var effects: Effects
     /// The argument the effect applies to (lock, pointer, container, callback), if any.
     public var argument: Int?
+    /// A second argument: the other object of a two-object critical section, the object a
+    /// thread-confined callback is installed with, the pointer a thread start passes to its routine.
     public var argument2: Int?
     /// For `mapsMemory`/`protectsMemory`: which argument holds the protection flags.
     public var protArgument: Int?
@@ -243,10 +248,19 @@ public enum CAPI {
         e("PyRefTracer_SetTracer", [.installsAnyThreadCallback], arg: 0, "c-api/init (3.13)"),
         e("Py_AtExit", [.installsExitCallback], arg: 0, "c-api/sys: Py_AtExit"),
         e("atexit", [.installsExitCallback], arg: 0, "C standard library"),
-        e("PyThread_start_new_thread", [.startsThread], arg: 0, "pythread.h"),
-        e("pthread_create", [.startsThread], arg: 2, "POSIX pthread_create(3)"),
-        e("_beginthreadex", [.startsThread], arg: 2, "Win32"),
-        e("CreateThread", [.startsThread], arg: 2, "Win32"),
+        // a thread start: `arg` is the start routine, `arg2` the pointer the routine is given
+        e("PyThread_start_new_thread", [.startsThread], arg: 0, arg2: 1, "pythread.h"),
+        e("pthread_create", [.startsThread], arg: 2, arg2: 3, "POSIX pthread_create(3)"),
+        e("_beginthreadex", [.startsThread], arg: 2, arg2: 3, "Win32"),
+        e("CreateThread", [.startsThread], arg: 2, arg2: 3, "Win32"),
+        // waiting for a thread to end: what it was given is no longer in use after these return
+        e("pthread_join", [.joinsThread], arg: 0, "POSIX pthread_join(3)"),
+        e("thrd_join", [.joinsThread], arg: 0, "C11 <threads.h>"),
+        e("WaitForSingleObject", [.joinsThread], arg: 0, "Win32 (a thread handle is signaled when the thread ends)"),
+        e("WaitForMultipleObjects", [.joinsThread], arg: 1, "Win32"),
+        // a wait on a condition: how a thread that is not joined reports that it is done
+        e("pthread_cond_wait", [.joinsThread], arg: 0, "POSIX pthread_cond_wait(3)"),
+        e("pthread_cond_timedwait", [.joinsThread], arg: 0, "POSIX pthread_cond_timedwait(3)"),
         e("PyUnstable_Module_SetGIL", [.setsModuleGIL], arg: 1, "c-api/module: PyUnstable_Module_SetGIL (3.13)"),
         // Borrowed references from containers (howto/free-threading-extensions "Borrowed References")
         r("PyList_GetItem", .borrowed, [.borrowsFromContainer], arg: 0, replacement: "PyList_GetItemRef", "howto/free-threading-extensions"),

@@ -150,6 +150,14 @@ public enum EffectKind: UInt8, Sendable, Codable, Hashable {
     /// (`Py_XSETREF(self->x, v)`, `Py_CLEAR(self->x)`, `old = self->x; self->x = v; Py_DECREF(old)`):
     /// the object it pointed to may be freed under a thread that loaded the old pointer.
     case release
+    /// A block is given back to a free list or cache instead of being freed (`b->next = free_list;
+    /// free_list = b`, `cache[n].slots[cache[n].available++] = p`, in a function named as a
+    /// destructor): the next thread to take it from there owns it, so the push ends the block's
+    /// life with its previous owner, and a load from the list is a use.
+    case recycle
+    /// Memory is handed to a thread the function starts (`pthread_create(&t, NULL, run, arg)`):
+    /// that thread uses it until it is joined.
+    case handOff
 }
 
 /// Something a function does (itself or through callees), with the context it happens in.
@@ -912,6 +920,8 @@ public final class SummaryEngine {
             if admit(&byKey[k, default: []]) { out.effects.append(e) }
         }
         func guardNames(_ call: CallFact) -> [String] { Array(Set(call.guards.compactMap(\.fields.last))).sorted() }
+        // only a function named as a destructor gives blocks back to a pool
+        let recycles = kinds.contains(.recycle) && Self.isDestructorName(fn.name)
 
         for (i, op) in fn.ops.enumerated() {
             switch op {
@@ -960,6 +970,19 @@ public final class SummaryEngine {
                     let o = origins(f, v, at: i)
                     if !o.isEmpty { out.outs[k, default: []].formUnion(o) }
                 }
+                if recycles, let block = recycledBlock(f, op: i) {
+                    let locks = lockKeys(f, regions: regions)
+                    let step = Step(function: f, pos: pos, what: "`\(t.text) = \(block)` puts a block back on a free list")
+                    for o in origins(f, path: t, at: i, forWrite: true) {
+                        switch o {
+                        case .global, .param:
+                            add(Effect(kind: .recycle, origin: o, locks: locks, gil: gilState(f, regions: regions), guards: [],
+                                       chain: [step], source: .access(t)))
+                        default:
+                            break
+                        }
+                    }
+                }
                 guard kinds.contains(.write) else { continue }
                 let locks = lockKeys(f, regions: regions)
                 for o in origins(f, path: t, at: i, forWrite: true) where !(t.root == .local && t.fields.isEmpty) {
@@ -984,6 +1007,15 @@ public final class SummaryEngine {
                             for o in argOrigins {
                                 add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: callGuards,
                                            chain: [apiStep], source: .api(name), unlinkedGIL: unlinked))
+                            }
+                        }
+                        // the thread's argument: memory the started thread uses until it is joined
+                        if fx.contains(.startsThread), kinds.contains(.handOff), let d = api.argument2, d < call.args.count {
+                            let arg = d < call.argTexts.count ? call.argTexts[d] : ""
+                            let step = Step(function: f, pos: call.pos, what: "\(name)(…, \(text), \(arg)) hands `\(arg)` to the thread")
+                            for o in origins(f, call.args[d], at: i) {
+                                add(Effect(kind: .handOff, origin: o, locks: locks, gil: gil, guards: [],
+                                           chain: [step], source: .api(name)))
                             }
                         }
                         if fx.contains(.unmapsMemory) {
@@ -1143,6 +1175,40 @@ public final class SummaryEngine {
                 .prefix(maxEffects).map(\.element)
         }
         return out
+    }
+
+    /// The block that op `i` of `f` gives back to a pool, as the source spells it: `f` is named as a
+    /// destructor (`…_free`, `…_release`), the value stored is one of its pointer parameters (or a
+    /// local copy of one), and the place is a pool — a list head the block was first linked to
+    /// (`b->next = head; head = b`), or a slot of an array of pointers (`cache[n].slots[k] = p`,
+    /// `pool[n++] = p`). Storing a parameter anywhere else (a registry, a callback slot) is not
+    /// a lifetime end.
+    static let linkLookback = 16
+
+    func recycledBlock(_ f: Int, op i: Int) -> String? {
+        let fn = program.functions[f]
+        guard case .assign(let t, let v, _, _) = fn.ops[i], t.root != .local || !t.fields.isEmpty,
+              let block = v.path, block.fields.isEmpty, block.root != .global else { return nil }
+        let isBlockParameter = origins(f, v, at: i).contains { o in
+            guard case .param(let k, let fs) = o, fs.isEmpty, k < fn.params.count else { return false }
+            let type = fn.params[k].type
+            return type.pointers > 0 && !type.isFunctionPointer
+        }
+        guard isBlockParameter else { return nil }
+        // a list head: the block was linked to the head's old value just before (a few steps
+        // back, so a long destructor is not scanned again for every store)
+        let linked = fn.ops[max(0, i - Self.linkLookback)..<i].contains { op in
+            guard case .assign(let into, let old, _, _) = op, let head = old.path else { return false }
+            return head == t && into.name == block.name && into.root == block.root && !into.fields.isEmpty
+        }
+        if linked { return block.text }
+        // a slot of an array of pointers: a global array, or an array member of a struct
+        if let last = t.fields.last {
+            guard let owner = program.lastOwner(t), let type = program.fieldType(owner, last) else { return nil }
+            return type.isArray && type.pointers > 0 ? block.text : nil
+        }
+        guard t.root == .global, let g = program.globals[t.name] else { return nil }
+        return g.type.isArray && g.type.pointers > 0 ? block.text : nil
     }
 
     /// The argument of call `c` (at op `op`) whose referent the call destroys, and the place it

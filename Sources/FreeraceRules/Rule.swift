@@ -87,9 +87,10 @@ public final class RuleContext {
         return e
     }
 
-    /// Frees, unmaps and calls through pointers (sparse effects).
+    /// Frees, unmaps, releases, blocks given back to free lists and memory handed to threads
+    /// (sparse effects).
     public lazy var lifetimeEngine = engine(lifetimeSeed.map { SummaryEngine(program: program, seed: $0) }
-        ?? SummaryEngine(program: program, kinds: [.free, .unmap, .release], languages: Self.objectMemory))
+        ?? SummaryEngine(program: program, kinds: [.free, .unmap, .release, .recycle, .handOff], languages: Self.objectMemory))
 
     /// The lifetime summaries of every function, for the contexts of other groups of rules: what
     /// every group needs first (each asks which places something frees).
@@ -131,6 +132,12 @@ public final class RuleContext {
     /// Fields and globals whose referenced object is released while the place is replaced.
     public lazy var releasedOrigins: Set<Origin> = lifetimeOrigins(of: [.release])
 
+    /// Free lists and caches that blocks are given back to.
+    public lazy var recycledOrigins: Set<Origin> = lifetimeOrigins(of: [.recycle])
+
+    /// Which functions wait for a thread to end, for memory handed to threads.
+    public lazy var threadJoins = ThreadJoins(program)
+
     /// Globals and fields whose referenced object an entry point that runs concurrently with
     /// others releases (module teardown, which runs alone, does not count).
     public lazy var concurrentlyReleasedOrigins: Set<Origin> = {
@@ -147,7 +154,7 @@ public final class RuleContext {
     public lazy var endedWhileInUseOrigins: Set<Origin> = {
         var s = Set<Origin>()
         for effects in entryEffects(lifetimeEngine, of: nativeConcurrentEntries.filter { !$0.initializesItsObject }) {
-            for fx in effects where fx.kind != .exec { s.insert(fx.origin) }
+            for fx in effects where fx.kind == .free || fx.kind == .unmap || fx.kind == .release { s.insert(fx.origin) }
         }
         return s
     }()
@@ -163,7 +170,7 @@ public final class RuleContext {
 
     /// Reads of fields and globals whose memory or object something frees or releases.
     public lazy var readEngine: SummaryEngine = {
-        let freed = freedOrigins.union(releasedOrigins)
+        let freed = freedOrigins.union(releasedOrigins).union(recycledOrigins)
         // a field inside an embedded struct (`Packer.pk.buf`) is `buf` in the helpers that get the
         // struct's address
         let freedFieldNames = Set(freed.flatMap { o -> [String] in
