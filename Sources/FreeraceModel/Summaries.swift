@@ -3,7 +3,7 @@ import FreeraceSyntax
 /// Where a pointer value comes from. Summaries speak in origins so that effects found in a
 /// callee (`htkeys_free` frees its parameter 0) become effects on the caller's data
 /// (`_md_resize` frees `MultiDictObject.keys`).
-public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible {
+public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible, Comparable {
     /// The content of field `field` of a struct `owner` (canonical name): any object of that type.
     case field(String, String)
     /// The content of a global place (`name` or `name.f1.f2`).
@@ -73,6 +73,38 @@ public struct Step: Sendable, Codable, Hashable {
     public var function: Int
     public var pos: Pos
     public var what: String
+}
+
+extension Origin {
+    private var rank: Int {
+        switch self {
+        case .field: 0
+        case .global: 1
+        case .param: 2
+        case .alloc: 3
+        case .foreignFrames: 4
+        case .foreignThread: 5
+        case .freshContainer: 6
+        case .freshObject: 7
+        case .unknownContainer: 8
+        case .callerArgument: 9
+        }
+    }
+
+    /// A total order, so that summaries add the effects of a set of origins in the same order in
+    /// every run (a `Set`'s order changes from process to process, and which effects a bounded
+    /// summary keeps, and which one a report shows first, must not).
+    public static func < (a: Origin, b: Origin) -> Bool {
+        switch (a, b) {
+        case let (.field(o1, f1), .field(o2, f2)): return (o1, f1) < (o2, f2)
+        case let (.global(g1), .global(g2)): return g1 < g2
+        case let (.param(k1, f1), .param(k2, f2)): return k1 != k2 ? k1 < k2 : f1.lexicographicallyPrecedes(f2)
+        case let (.alloc(f1, c1), .alloc(f2, c2)), let (.foreignFrames(f1, c1), .foreignFrames(f2, c2)),
+             let (.foreignThread(f1, c1), .foreignThread(f2, c2)):
+            return (f1, c1) < (f2, c2)
+        default: return a.rank < b.rank
+        }
+    }
 }
 
 /// The steps from a function down to an event, first to last. A callee's effect lifted into a
@@ -932,7 +964,7 @@ public final class SummaryEngine {
                 if p.root == .local, p.fields.isEmpty, unlinkGIL(f, .path(p), at: i) != nil { continue }
                 let locks = lockKeys(f, regions: regions)
                 let gil = gilState(f, regions: regions)
-                for o in origins(f, path: p, at: i) {
+                for o in origins(f, path: p, at: i).sorted() {
                     add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
                                chain: [Step(function: f, pos: pos, what: "uses `\(p.text)`")], source: .access(p)))
                     // a cursor into another field's buffer reads that buffer
@@ -949,7 +981,7 @@ public final class SummaryEngine {
                 // read effects of C/C++ come from `.deref` ops (uses of the pointed-to memory);
                 // Python and Cython have no raw pointers: any attribute read counts
                 if kinds.contains(.read), fn.language == .python || fn.language == .cython || readsCountAsUses {
-                    for o in origins(f, path: p, at: i) {
+                    for o in origins(f, path: p, at: i).sorted() {
                         add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
                                    chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], source: .access(p)))
                     }
@@ -958,7 +990,7 @@ public final class SummaryEngine {
                     var base = p
                     base.fields.removeLast()
                     // a frame field of a frame, or any field of another thread's state
-                    for o in origins(f, path: base, at: i)
+                    for o in origins(f, path: base, at: i).sorted()
                     where Self.frameFields.contains(last) ? (o.isForeign || isParamRoot(o)) : Self.isForeignThread(o) {
                         add(Effect(kind: .frameRead, origin: o, locks: locks, gil: gil, guards: [],
                                    chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], source: .access(p)))
@@ -973,7 +1005,7 @@ public final class SummaryEngine {
                 if recycles, let block = recycledBlock(f, op: i) {
                     let locks = lockKeys(f, regions: regions)
                     let step = Step(function: f, pos: pos, what: "`\(t.text) = \(block)` puts a block back on a free list")
-                    for o in origins(f, path: t, at: i, forWrite: true) {
+                    for o in origins(f, path: t, at: i, forWrite: true).sorted() {
                         switch o {
                         case .global, .param:
                             add(Effect(kind: .recycle, origin: o, locks: locks, gil: gilState(f, regions: regions), guards: [],
@@ -985,7 +1017,7 @@ public final class SummaryEngine {
                 }
                 guard kinds.contains(.write) else { continue }
                 let locks = lockKeys(f, regions: regions)
-                for o in origins(f, path: t, at: i, forWrite: true) where !(t.root == .local && t.fields.isEmpty) {
+                for o in origins(f, path: t, at: i, forWrite: true).sorted() where !(t.root == .local && t.fields.isEmpty) {
                     add(Effect(kind: .write, origin: o, locks: locks, gil: gilState(f, regions: regions), guards: [],
                                chain: [Step(function: f, pos: pos, what: "writes `\(t.text)`")], source: .access(t)))
                 }
@@ -998,7 +1030,7 @@ public final class SummaryEngine {
                 if let name = call.callee, let api = CAPI.lookup(name) {
                     let fx = api.effects
                     if let a = api.argument, a < call.args.count {
-                        let argOrigins = origins(f, call.args[a], at: i)
+                        let argOrigins = origins(f, call.args[a], at: i).sorted()
                         let text = a < call.argTexts.count ? call.argTexts[a] : ""
                         // the event step every effect of this call ends with
                         let apiStep = Step(function: f, pos: call.pos, what: "\(name)(\(text))")
@@ -1013,7 +1045,7 @@ public final class SummaryEngine {
                         if fx.contains(.startsThread), kinds.contains(.handOff), let d = api.argument2, d < call.args.count {
                             let arg = d < call.argTexts.count ? call.argTexts[d] : ""
                             let step = Step(function: f, pos: call.pos, what: "\(name)(…, \(text), \(arg)) hands `\(arg)` to the thread")
-                            for o in origins(f, call.args[d], at: i) {
+                            for o in origins(f, call.args[d], at: i).sorted() {
                                 add(Effect(kind: .handOff, origin: o, locks: locks, gil: gil, guards: [],
                                            chain: [step], source: .api(name)))
                             }
@@ -1055,7 +1087,7 @@ public final class SummaryEngine {
                             }
                         }
                         if fx.contains(.borrowsFromContainer) {
-                            for o in argOrigins.isEmpty ? [Origin.unknownContainer] : Array(argOrigins) {
+                            for o in argOrigins.isEmpty ? [Origin.unknownContainer] : argOrigins {
                                 add(Effect(kind: .borrow, origin: o, locks: locks, gil: gil, guards: [],
                                            chain: [apiStep], source: .api(name)))
                             }
@@ -1069,7 +1101,7 @@ public final class SummaryEngine {
                    let (k, place, flag) = destroyedArgument(f, call: c, op: i) {
                     let text = k < call.argTexts.count ? call.argTexts[k] : ""
                     let how = flag.map { "`\($0.text)` marks it closed after it" } ?? "the pointer is set to NULL after it"
-                    for o in origins(f, .path(place), at: i) where Self.isSharedPlace(o) {
+                    for o in origins(f, .path(place), at: i).sorted() where Self.isSharedPlace(o) {
                         add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: callGuards,
                                    chain: [Step(function: f, pos: call.pos, what: "\(name)(\(text)), a library destructor (\(how))")],
                                    source: .api(name)))
@@ -1092,13 +1124,13 @@ public final class SummaryEngine {
                     case .endsOwnedMemory where kinds.contains(.free):
                         let step = Step(function: f, pos: call.pos,
                                         what: "`\(rtext).\(m)()`, which frees or reallocates the memory `\(rtext)` owns")
-                        for o in origins(f, recv, at: i) {
+                        for o in origins(f, recv, at: i).sorted() {
                             add(Effect(kind: .free, origin: o, locks: locks, gil: gil, guards: callGuards,
                                        chain: [step], source: .api("\(m)()")))
                         }
                     case .usesOwnedMemory where kinds.contains(.read):
                         guard let p = placeOf(recv), !p.fields.isEmpty || p.root == .global else { break }
-                        for o in origins(f, recv, at: i) {
+                        for o in origins(f, recv, at: i).sorted() {
                             add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
                                        chain: [Step(function: f, pos: call.pos, what: "uses `\(rtext)` (`\(m)()`)")],
                                        source: .access(p)))
@@ -1111,7 +1143,7 @@ public final class SummaryEngine {
                 // method may be a function pointer member)
                 if let target = call.target, kinds.contains(.exec),
                    call.method == nil || (program.callTargets[f][c].isEmpty && CPPLibrary.memberEffect(call.method!) == nil) {
-                    for o in origins(f, target, at: i) {
+                    for o in origins(f, target, at: i).sorted() {
                         add(Effect(kind: .exec, origin: o, locks: locks, gil: gil, guards: [],
                                    chain: [Step(function: f, pos: call.pos, what: "calls through `\(Self.text(target))`")],
                                    source: .callThrough(Self.text(target))))
@@ -1121,7 +1153,7 @@ public final class SummaryEngine {
                 // the work; an effect that far from the entry is not one a report could show)
                 // a callee's origin seen from here, once per origin (callees repeat an origin per
                 // kind and lock context)
-                var substituted: [Origin: Set<Origin>] = [:]
+                var substituted: [Origin: [Origin]] = [:]
                 for g in program.callTargets[f][c] where g != f {
                     // one text for every effect lifted through this call (shared, not copied)
                     let callStep = Step(function: f, pos: call.pos, what: "calls `\(program.functions[g].name)`")
@@ -1129,12 +1161,12 @@ public final class SummaryEngine {
                         // `path_new(n, self->xy + i, 1)` frees only what it made: an interior pointer is never freed
                         if e.kind == .free || e.kind == .unmap, case .param(let j, let fs) = e.origin, fs.isEmpty,
                            call.isInterior(j) { continue }
-                        var subs: Set<Origin>
+                        var subs: [Origin]
                         if case .param = e.origin {
                             if let known = substituted[e.origin] {
                                 subs = known
                             } else {
-                                subs = substitute(e.origin, f: f, call: c, depth: 0)
+                                subs = substitute(e.origin, f: f, call: c, depth: 0).sorted()
                                 substituted[e.origin] = subs
                             }
                         } else {
@@ -1390,7 +1422,7 @@ public final class SummaryEngine {
         for (i, op) in program.functions[f].ops.enumerated() {
             guard case .assign(let t, _, _, let regions) = op, t.root != .local || !t.fields.isEmpty else { continue }
             let locks = lockKeys(f, regions: regions)
-            for o in origins(f, path: t, at: i, forWrite: true) where Self.isSharedPlace(o) {
+            for o in origins(f, path: t, at: i, forWrite: true).sorted() where Self.isSharedPlace(o) {
                 if let old = out[o], old.locks.count <= locks.locks.count { continue }
                 out[o] = locks
             }
