@@ -82,6 +82,10 @@ public struct CAPIEntry: Sendable {
         /// The callback it installs runs on the calling thread only, with the object passed as
         /// `argument2` (`PyEval_SetTrace(func, obj)`): that object is confined to the thread.
         public static let installsThreadCallback = Effects(rawValue: 1 << 35)
+        /// Imports the module named by `argument` and returns a strong reference to it
+        /// (`PyImport_ImportModule`): once it returns, the module is in `sys.modules`, kept alive
+        /// by the reference, and a submodule it imported is bound as one of its attributes.
+        public static let importsModule = Effects(rawValue: 1 << 36)
     }
 
     public var name: String
@@ -273,6 +277,10 @@ public enum CAPI {
         r("PyDict_SetDefaultRef", .new, [.mutatesContainer], arg: 0, "c-api/dict (3.13)"),
         r("PyWeakref_GetRef", .new, [], "c-api/weakref (3.13)"),
         r("PyImport_AddModuleRef", .new, [], "c-api/import (3.13)"),
+        // importing returns a strong reference to the module (c-api/import)
+        r("PyImport_ImportModule", .new, [.importsModule], arg: 0, "c-api/import: PyImport_ImportModule"),
+        r("PyImport_ImportModuleNoBlock", .new, [.importsModule], arg: 0, "c-api/import: PyImport_ImportModuleNoBlock"),
+        r("PyImport_ImportModuleLevel", .new, [.importsModule], arg: 0, "c-api/import: PyImport_ImportModuleLevel"),
         r("PyCell_Get", .new, [], "c-api/cell"),
         // Tuples are immutable: borrowing from them is fine
         r("PyTuple_GetItem", .borrowed, [], "c-api/tuple"),
