@@ -133,6 +133,44 @@ struct BodyWalker {
         }
     }
 
+    /// Whether a branch leaves the function: a `return` (or a return-like macro), alone or last
+    /// in its block.
+    func leaves(_ branch: Int32) -> Bool {
+        var last = branch
+        if tree[branch].kind == .compound {
+            guard let l = tree.children(branch).last else { return false }
+            last = l
+        }
+        switch tree[last].kind {
+        case .returnStmt: return true
+        case .macroStmt: return tree.macroStatement(last)?.role == .returnStatement
+        default: return false
+        }
+    }
+
+    /// The state guard an `if` that leaves tests: one field of an object compared with a constant
+    /// (`self->state == CLOSED`, `self->running != 0`) or tested for truth (`self->closed`).
+    func exitGuard(_ cond: Int32, reads: [AccessPath]) -> ExitGuard? {
+        let fieldReads = reads.filter { !$0.fields.isEmpty }
+        guard fieldReads.count == 1, let place = fieldReads.first, place.root != .global else { return nil }
+        func squeezed(_ t: String) -> String { t.filter { !$0.isWhitespace } }
+        var text = squeezed(file.text(node: cond))
+        while text.hasPrefix("("), text.hasSuffix(")") { text = String(text.dropFirst().dropLast()) }
+        let lhs = squeezed(place.text)
+        guard !lhs.isEmpty, text.hasPrefix(lhs) else { return nil }
+        let rest = text.dropFirst(lhs.count)
+        if rest.isEmpty { return ExitGuard(place: place, value: nil, pos: pos(tree[cond].firstTok)) }
+        if rest.hasPrefix("!=") {
+            let r = rest.dropFirst(2)
+            return r == "0" || r == "NULL" || r == "false" ? ExitGuard(place: place, value: nil, pos: pos(tree[cond].firstTok)) : nil
+        }
+        guard rest.hasPrefix("==") else { return nil }
+        let r = String(rest.dropFirst(2))
+        guard let c = r.first, c.isNumber || c.isLetter || c == "_" || c == "-",
+              r.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else { return nil }
+        return ExitGuard(place: place, value: r, pos: pos(tree[cond].firstTok))
+    }
+
     mutating func closeAll() {
         for o in open { function.regions[o.region].end = function.endPos }
         open.removeAll()
@@ -181,6 +219,9 @@ struct BodyWalker {
             guard let cond = kids.first else { return }
             let before = open.count
             withGuard(cond) { w in
+                if kids.count > 1, w.leaves(kids[1]), let g = w.exitGuard(cond, reads: w.guards.last ?? []) {
+                    w.function.exitGuards.append(g)
+                }
                 if kids.count > 1 { w.statement(kids[1]) }
             }
             if kids.count > 2 {

@@ -85,6 +85,10 @@ public struct CAPIEntry: Sendable {
         /// Waits until a thread has ended (`pthread_join`) or has signaled a condition
         /// (`pthread_cond_wait`): the memory handed to the thread is no longer in use after it.
         public static let joinsThread = Effects(rawValue: 1 << 36)
+        /// Imports the module named by `argument` and returns a strong reference to it
+        /// (`PyImport_ImportModule`): once it returns, the module is in `sys.modules`, kept alive
+        /// by the reference, and a submodule it imported is bound as one of its attributes.
+        public static let importsModule = Effects(rawValue: 1 << 37)
     }
 
     public var name: String
@@ -287,6 +291,10 @@ public enum CAPI {
         r("PyDict_SetDefaultRef", .new, [.mutatesContainer], arg: 0, "c-api/dict (3.13)"),
         r("PyWeakref_GetRef", .new, [], "c-api/weakref (3.13)"),
         r("PyImport_AddModuleRef", .new, [], "c-api/import (3.13)"),
+        // importing returns a strong reference to the module (c-api/import)
+        r("PyImport_ImportModule", .new, [.importsModule], arg: 0, "c-api/import: PyImport_ImportModule"),
+        r("PyImport_ImportModuleNoBlock", .new, [.importsModule], arg: 0, "c-api/import: PyImport_ImportModuleNoBlock"),
+        r("PyImport_ImportModuleLevel", .new, [.importsModule], arg: 0, "c-api/import: PyImport_ImportModuleLevel"),
         r("PyCell_Get", .new, [], "c-api/cell"),
         // Tuples are immutable: borrowing from them is fine
         r("PyTuple_GetItem", .borrowed, [], "c-api/tuple"),

@@ -201,6 +201,9 @@ public struct FunctionFacts: Sendable, Codable {
     public var endPos: Pos
     /// For assignments under `if`/`while` conditions: op index → keys of the places the conditions read.
     public var guardedAssignments: [Int: [String]] = [:]
+    /// Early exits on a flag of an object: `if self.running: raise …`, `if (self->closed) return NULL;`
+    /// (a state guard: what follows runs only while the flag is not set).
+    public var exitGuards: [ExitGuard] = []
     public var language: Language
     /// For Cython `with nogil` / Python functions etc.: extra facts from the other frontends.
     public var attributes: [String] = []
@@ -229,6 +232,36 @@ public struct FunctionFacts: Sendable, Codable {
         fit(&functionRefs)
     }
     public func location(_ p: Pos) -> Location { Location(path: file, line: Int(p.line), column: Int(p.column)) }
+}
+
+/// An early exit taken when a field holds a value: `if self._running == 1: raise …` (value `1`),
+/// `if (self->closed) { …; return NULL; }` (value nil: any non-zero value).
+public struct ExitGuard: Sendable, Codable, Hashable {
+    public var place: AccessPath
+    /// The literal the field is compared with (`==`), or nil for a truth test.
+    public var value: String?
+    public var pos: Pos
+    public init(place: AccessPath, value: String?, pos: Pos) {
+        self.place = place
+        self.value = value
+        self.pos = pos
+    }
+
+    /// Whether storing `literal` into the field makes the guard leave: the same literal, or any
+    /// non-zero one for a truth test.
+    public func leaves(on literal: String) -> Bool {
+        let v = Self.normalized(literal)
+        if let want = value { return Self.normalized(want) == v }
+        return !["0", "NULL", "None", "0.0", "nullptr", "\"\""].contains(v)
+    }
+
+    static func normalized(_ s: String) -> String {
+        switch s {
+        case "True", "true": "1"
+        case "False", "false": "0"
+        default: s
+        }
+    }
 }
 
 /// A function named without being called: stored in a field or global, or passed as an argument.

@@ -366,6 +366,9 @@ struct FunctionWalker {
         case .ifStmt(let branches, let orelse), .compileTimeIf(let branches, let orelse):
             for b in branches {
                 _ = eval(b.test)
+                if let last = b.body.last, Self.leaves(last), let g = exitGuard(b.test, at: s.pos) {
+                    function.exitGuards.append(g)
+                }
                 block(b.body, topLevel: topLevel)
             }
             block(orelse, topLevel: topLevel)
@@ -424,6 +427,40 @@ struct FunctionWalker {
             for n in names { localModules[n.alias ?? n.name] = module.isEmpty ? n.name : module + "." + n.name }
         default:
             break
+        }
+    }
+
+    /// A statement that leaves the function: `raise …`, `return …`.
+    static func leaves(_ s: PyStmt) -> Bool {
+        switch s.kind {
+        case .raise, .ret: true
+        default: false
+        }
+    }
+
+    /// A test of an attribute of a parameter or local (`self._running == 1`, `self.closed`,
+    /// `self._state is True`) that an `if` leaves the function on: a state guard.
+    func exitGuard(_ test: PyExpr, at p: PyPos) -> ExitGuard? {
+        func attributePlace(_ e: PyExpr) -> AccessPath? {
+            guard case .attribute(.name(let n, _), let attr, _) = e, isLocal(n) else { return nil }
+            var path = resolve(n)
+            path.fields.append(attr)
+            path.text = PyExtractor.render(e)
+            return path
+        }
+        switch test {
+        case .attribute:
+            return attributePlace(test).map { ExitGuard(place: $0, value: nil, pos: pos(p)) }
+        case .binary(let op, let l, let r, _) where op == "==" || op == "is":
+            guard let place = attributePlace(l) else { return nil }
+            switch r {
+            case .literal(let v, _): return ExitGuard(place: place, value: v, pos: pos(p))
+            case .name(let v, _) where v == "True" || v == "False": return ExitGuard(place: place, value: v, pos: pos(p))
+            case .name(let v, _) where !isLocal(v): return ExitGuard(place: place, value: v, pos: pos(p))
+            default: return nil
+            }
+        default:
+            return nil
         }
     }
 

@@ -1265,8 +1265,10 @@ public final class SummaryEngine {
             }
             guard !p.fields.isEmpty || p.root == .global else { continue }
             // a field holding a Python object is released by reference counting, not destroyed
+            // (in Cython, an attribute declared with a Python type: `cdef str name`, `cdef object f`)
             if let owner = program.lastOwner(p), let t = program.fieldType(owner, p.fields.last!),
-               t.isPyObjectPointer || program.isPythonObject(t.name) { continue }
+               t.isPyObjectPointer || program.isPythonObject(t.name)
+                || (fn.language == .cython && t.pointers == 0 && Self.cythonObjectTypes.contains(t.name)) { continue }
             let siblingPrefix = p.fields.isEmpty ? nil : Array(p.fields.dropLast())
             var j = op + 1
             while j < fn.ops.count, j <= op + 8 {
@@ -1290,6 +1292,12 @@ public final class SummaryEngine {
         }
         return nil
     }
+
+    /// Cython's names of Python types: an attribute declared with one holds a reference.
+    static let cythonObjectTypes: Set<String> = [
+        "object", "str", "bytes", "unicode", "basestring", "list", "dict", "tuple", "set", "frozenset",
+        "bytearray", "type", "slice", "memoryview", "complex",
+    ]
 
     /// Verbs that name the end of a life in a library's API: `mysql_close`, `ZSTD_freeDCtx`,
     /// `sqlite3_finalize`, `lib_db_destroy`, `XML_ParserFree`.

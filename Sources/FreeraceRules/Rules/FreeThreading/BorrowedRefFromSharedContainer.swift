@@ -28,7 +28,10 @@ public struct BorrowedRefFromSharedContainer: Rule {
             container. An object the caller passed in stays the caller's through the project's \
             helpers: unpacked from the argument tuple (`PyArg_ParseTuple`, or by hand with \
             `PyTuple_GET_ITEM(args, i)`) and handed back through an out-parameter \
-            (`*psrc = Py_NewRef(item)`).
+            (`*psrc = Py_NewRef(item)`). `PyImport_AddModule` of a module the same function has \
+            just imported, or whose package it imported, keeping the import's result \
+            (`pkg = PyImport_ImportModule("pkg"); PyImport_AddModule("pkg.sub")`), is not reported: \
+            the module does not live by its `sys.modules` entry alone.
             """,
         whyIsThisBad: """
             A borrowed reference is only valid while the container holds the object. Without the GIL, \
@@ -73,6 +76,9 @@ public struct BorrowedRefFromSharedContainer: Rule {
                 if Self.strongReplacements.contains(program.functions[site.function].name) { continue }
                 // a weak reference's referent, the module registry: shared whatever this thread holds
                 let alwaysShared = fx.source.api.flatMap(CAPI.lookup)?.effects.contains(.borrowsFromAlwaysShared) ?? false
+                // a module the function has just imported (it, or the package that imported it) is
+                // held by the reference the import returned: the registry's entry is not its only one
+                if alwaysShared, Self.importedBefore(program.functions[site.function], at: site) { continue }
                 guard alwaysShared || isShared(fx.origin, entry: e, program: program) else { continue }
                 // a field of a per-call struct holds a shared container only if something shared is stored in it
                 if case .field(let owner, let field) = fx.origin, !program.isPythonObject(owner) {
@@ -97,6 +103,27 @@ public struct BorrowedRefFromSharedContainer: Rule {
     }
 
     static let strongReplacements: Set<String> = Set(CAPI.entries.compactMap(\.replacement))
+
+    /// `PyImport_AddModule("pkg.sub")` after the same function imported `"pkg.sub"` or its package
+    /// `"pkg"` and kept the result (`m = PyImport_ImportModule("pkg")`): the import returned a
+    /// strong reference to the module, or to the package that binds the submodule it imported as
+    /// an attribute, so the borrowed module does not live by its `sys.modules` entry alone.
+    static func importedBefore(_ fn: FunctionFacts, at site: Step) -> Bool {
+        guard let borrow = fn.calls.first(where: { $0.pos == site.pos }), borrow.callee.flatMap(CAPI.lookup)?.argument == nil,
+              let name = borrow.argTexts.first.flatMap(moduleName) else { return false }
+        return fn.calls.contains { c in
+            guard c.pos < borrow.pos, c.resultUse != .discarded, let callee = c.callee,
+                  CAPI.lookup(callee)?.effects.contains(.importsModule) == true,
+                  let imported = c.argTexts.first.flatMap(moduleName) else { return false }
+            return name == imported || name.hasPrefix(imported + ".")
+        }
+    }
+
+    /// The module name a string literal argument spells (`"asyncio.tasks"`).
+    static func moduleName(_ text: String) -> String? {
+        guard text.count > 2, text.hasPrefix("\""), text.hasSuffix("\"") else { return nil }
+        return String(text.dropFirst().dropLast())
+    }
 
     /// A field of a per-call struct that holds a container passed in by a caller (ujson's
     /// `tc->dictObj`, the dict being encoded): as shared as a parameter, any Python code may mutate it.

@@ -25,7 +25,9 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             `Py_MOD_GIL_NOT_USED` (or under `--target free-threaded`). Quiet on an object confined to \
             one thread (installed as the calling thread's trace or profile object with \
             `PyEval_SetTrace`/`PyEval_SetProfile`) and on initializers (`__init__`), which work on an \
-            object no other thread has yet. Cython extension types are objects too: a `cdef class`'s C \
+            object no other thread has yet, and on a reader whose method first sets a flag of the \
+            object that the freeing method tests and leaves on (a state guard: `close()` raising \
+            while `self._running` is set). Cython extension types are objects too: a `cdef class`'s C \
             attributes (`cdef char *buf`, in the class body or its `.pxd`) are its fields, `self.buf` in \
             its methods is `self->buf`, and a pointer inside a C struct embedded by value \
             (`cdef msgpack_packer pk`; `self.pk.buf`) is the object's field `Packer.pk.buf` — also when \
@@ -153,7 +155,11 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             let releasers = Set(frees.filter { $0.effect.kind == .release }.compactMap { $0.effect.chain.last?.function })
             for (r, rds) in readsByOrigin[first.effect.origin] ?? [] {
                 let rds = rds.filter { !releasers.contains($0.chain.last!.function) }
-                if let rd = rds.first(where: { rd in frees.contains { !LockSet.orders($0.effect.locks, rd.locks) } }) {
+                // a free the reader's own state guard keeps apart from it does not race with it
+                if let rd = rds.first(where: { rd in frees.contains {
+                    !LockSet.orders($0.effect.locks, rd.locks)
+                        && !program.stateGuardSeparates(free: $0.effect.chain, use: rd.chain, owner: owner)
+                } }) {
                     readers.append((r, rd))
                 }
             }
@@ -161,7 +167,10 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
             // the free shown is one that really races with the first reader shown (a locked free
             // next to an unlocked one must not be the evidence)
             var shown = frees
-            if let k = frees.firstIndex(where: { !LockSet.orders($0.effect.locks, readers[0].1.locks) }), k > 0 {
+            if let k = frees.firstIndex(where: {
+                !LockSet.orders($0.effect.locks, readers[0].1.locks)
+                    && !program.stateGuardSeparates(free: $0.effect.chain, use: readers[0].1.chain, owner: owner)
+            }), k > 0 {
                 shown.swapAt(0, k)
             }
             findings.append(report(ctx, owner: owner, field: field, frees: shown, readers: readers))

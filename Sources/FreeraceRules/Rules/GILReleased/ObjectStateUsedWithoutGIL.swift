@@ -32,8 +32,12 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             from the object while the GIL is held (`db = self->db; self->db = NULL;`) and freed \
             after the release races only with readers that already hold it inside their own \
             released region, not with readers that hold the GIL. Initializers (`__init__`) neither \
-            free nor read an object another thread has. One finding per freed field and freeing \
-            function lists the readers. In Cython, `with nogil:` is the released region (`with gil:` \
+            free nor read an object another thread has. A state guard keeps the two sides apart: \
+            the freeing method tests a flag of the object and leaves when it is set (`if \
+            self._running == 1: raise …`, `if (self->running) return NULL;`), and the reading \
+            method sets that flag, holding the GIL, before its released region (`self._running = \
+            1`, lowered after it) — `close()` refusing a running loop. One finding per freed field \
+            and freeing function lists the readers. In Cython, `with nogil:` is the released region (`with gil:` \
             inside it holds the GIL again) and the C attributes of a `cdef class` are the object's \
             fields (`self.buf`, `self.pk.buf` in an embedded struct), freed by `PyMem_Free`, `free`, \
             `PyMem_Realloc` in a method, a cdef helper or a C helper of the project; a lock object \
@@ -72,7 +76,9 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             An exported function nobody in the project calls is not blamed as the freeing side (its \
             callers' locks are unknown). In Cython, memory published into a shared C structure \
             (`self._ctxt.doc = c_doc`) and freed after the released region through a local is not \
-            followed, and a lock is recognized by a `with` on an object named like one.
+            followed, and a lock is recognized by a `with` on an object named like one. A state \
+            guard is a plain field: in a free-threaded build two threads can both pass between \
+            one's test and the other's store; the guard is taken as the ordering the code means.
             """,
         references: [
             "https://docs.python.org/3/c-api/init.html#releasing-the-gil-from-extension-code",
@@ -120,9 +126,11 @@ public struct ObjectStateUsedWithoutGIL: Rule {
                 let readerDetached = rd.gil == .released
                 // (a pointer unlinked from its place while the GIL was held cannot reach a reader
                 // that holds the GIL, even if the free runs detached)
+                // (a state guard: the freeing side leaves on a flag the reading side raises first)
                 guard let (fe, fx) = candidates.first(where: { c in
                     (readerDetached || (c.1.gil == .released && (c.1.unlinkedGIL ?? .released) == .released))
                         && !LockSet.orders(c.1.locks, rd.locks)
+                        && !Self.stateGuarded(program, free: c.1, read: rd)
                 }) else { continue }
                 // the root cause: the freed field and the function that frees it
                 let blamed = ctx.blamedStep(fx.chain, kind: .free, origin: fx.origin, engine: ctx.lifetimeEngine)
@@ -172,6 +180,15 @@ public struct ObjectStateUsedWithoutGIL: Rule {
                                                key: "detached-free|" + key))
         }
         return findings
+    }
+
+    /// Whether a state guard keeps the free and the read apart: the freeing chain tests a flag of
+    /// the object and leaves when it is set, and the reading chain sets it, holding the GIL, before
+    /// it reads (`self._running = 1` before the `with nogil:` block, `close()` raising on
+    /// `self._running == 1`).
+    static func stateGuarded(_ program: Program, free: Effect, read: Effect) -> Bool {
+        guard case .field(let owner, _) = free.origin else { return false }
+        return program.stateGuardSeparates(free: free.chain, use: read.chain, owner: owner)
     }
 
     /// The innermost function on a chain whose step lies in a region that released the GIL.
