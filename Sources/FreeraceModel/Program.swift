@@ -450,20 +450,11 @@ public struct Program: Sendable {
                 var texts = Array(call.argTexts.prefix(k))
                 while args.count < k { args.append(.unknown); texts.append("") }
                 args.append(call.receiver ?? .unknown)
-                texts.append(call.receiver.map { Self.valueText($0) } ?? "this")
+                texts.append(call.receiver.map { SummaryEngine.text($0) } ?? "this")
                 functions[fi].calls[ci].args = args
                 functions[fi].calls[ci].argTexts = texts
                 if k < 64 { functions[fi].calls[ci].interiorArgs &= (1 << UInt64(k)) - 1 }
             }
-        }
-    }
-
-    static func valueText(_ v: Value) -> String {
-        switch v {
-        case .path(let p): return p.text
-        case .addressOf(let p): return "&" + p.text
-        case .cast(_, let i), .offset(let i): return valueText(i)
-        default: return "?"
         }
     }
 

@@ -1456,6 +1456,7 @@ public final class SummaryEngine {
         "datastack_top", "tb_frame", "tb_next", "curexc_traceback",
     ]
 
+    /// A value as source text for messages (`&self->buf`, `p`; `?` for anything else).
     static func text(_ v: Value) -> String {
         switch v {
         case .path(let p): return p.text
