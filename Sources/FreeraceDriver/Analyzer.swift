@@ -258,13 +258,6 @@ public enum Analyzer {
         return result
     }
 
-    /// CPU seconds the calling thread has used.
-    static func threadCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
     /// Files grouped by project: the nearest ancestor directory holding `pyproject.toml`,
     /// `setup.py`, `setup.cfg` or `.git`. Each project is its own program, so two packages
     /// analyzed in one run never resolve each other's functions, structs or globals by name.

@@ -852,8 +852,7 @@ public final class SummaryEngine {
 
     /// What engines of other threads need to compute a layer: this engine's settings and what
     /// it knows (values: shared, not copied, while this engine waits).
-    private struct LayerSeed: @unchecked Sendable {
-        // `Program`, the summaries and the interior map are values; `keep` is @Sendable
+    private struct LayerSeed: Sendable {
         let program: Program
         let kinds: Set<EffectKind>
         let languages: Set<Language>

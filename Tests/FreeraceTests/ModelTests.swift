@@ -1340,14 +1340,6 @@ typedef struct {
         return s
     }
 
-    /// CPU time of the calling thread: the work is single-threaded, and unlike wall time it does
-    /// not grow when other tests (or other processes) share the cores.
-    static func threadCPUSeconds() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
     /// Best of three: facts, program, and every rule.
     static func seconds(_ n: Int) -> Double {
         let text = source(n)
