@@ -97,9 +97,10 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         // reads of the freed places, per entry point, collected once (not once per freeing function)
         let allFreed = Set(groups.values.flatMap { $0.map(\.effect.origin) })
         var readsOfEntry: [(EntryPoint, [Effect])] = []
-        ctx.readEngine.prepare(ctx.nativeGlobalStateEntries.map(\.function))
+        let reads = Self.readsOf(allFreed, ctx)
+        reads.prepare(ctx.nativeGlobalStateEntries.map(\.function))
         for r in ctx.nativeGlobalStateEntries {
-            let rds = ctx.readEngine.entryEffects(r.function).filter { $0.kind == .read && allFreed.contains($0.origin) }
+            let rds = reads.entryEffects(r.function).filter { $0.kind == .read && allFreed.contains($0.origin) }
             if !rds.isEmpty { readsOfEntry.append((r, rds)) }
         }
         for key in order {
@@ -135,6 +136,24 @@ public struct SharedMemoryFreedWithoutSync: Rule {
             findings.append(report(ctx, free: free, readers: ordered, freed: frees.map(\.effect.origin), key: key))
         }
         return findings
+    }
+
+    /// Reads of the freed globals only: a global among them, or a parameter a caller may bind to
+    /// one (`p->base` with `&pool`), by the last name of its path. Fields of objects never resolve
+    /// to a global, so the rule does not pay for the reads of every freed field name, as the
+    /// shared read engine of the object rules does.
+    static func readsOf(_ freed: Set<Origin>, _ ctx: RuleContext) -> SummaryEngine {
+        let names = Set(freed.compactMap { o -> Substring? in
+            guard case .global(let g) = o else { return nil }
+            return g.split(separator: ".").last
+        })
+        return ctx.engine(kinds: [.read], languages: RuleContext.objectMemory) { _, o in
+            switch o {
+            case .global: return freed.contains(o)
+            case .param(_, let fs): return fs.last.map { names.contains(Substring($0)) } ?? true
+            default: return false
+            }
+        }
     }
 
     /// Memory handed to a thread the code starts (`pthread_create(&t, NULL, run, arg)`) and freed
