@@ -13,6 +13,8 @@ public func debugModel(paths: [String], target: AnalysisTarget, function: String
         var out = ""
         let ctx = RuleContext(program: program)
         if let function {
+            // reads of every place something frees, releases or recycles
+            let reads = ctx.readEngine(of: ctx.freedOrigins.union(ctx.releasedOrigins).union(ctx.recycledOrigins))
             for fi in program.functionsByName[function] ?? [] {
                 let fn = program.functions[fi]
                 out += "function \(fn.name) \(fn.location.description)\n"
@@ -32,7 +34,7 @@ public func debugModel(paths: [String], target: AnalysisTarget, function: String
                 let s = ctx.lifetimeEngine.summary(fi)
                 for e in s.effects { out += "  effect \(e.kind) \(e.origin) locks=\(e.locks) via \(e.chain.map { ctx.functionName($0) })\n" }
                 out += "  returns \(s.returns)\n"
-                for e in ctx.readEngine.summary(fi).effects { out += "  read \(e.origin) locks=\(e.locks) gil=\(e.gil) via \(e.chain.map { ctx.functionName($0) })\n" }
+                for e in reads.summary(fi).effects { out += "  read \(e.origin) locks=\(e.locks) gil=\(e.gil) via \(e.chain.map { ctx.functionName($0) })\n" }
             }
             return out
         }

@@ -961,31 +961,40 @@ public final class SummaryEngine {
                 // a pointer this function unlinked from its place before using it (`db = self->db;
                 // self->db = NULL; … use(db)`) is its own: no other thread can load it any more
                 if p.root == .local, p.fields.isEmpty, unlinkGIL(f, .path(p), at: i) != nil { continue }
+                // what the engine keeps is chosen before any effect (its lock context, its text) is made
+                var kept: [(Origin, String?)] = []
+                for o in origins(f, path: p, at: i).sorted() {
+                    if keep(.read, o) { kept.append((o, nil)) }
+                    // a cursor into another field's buffer reads that buffer
+                    for (q, b) in interiorOrigins(o, path: p, in: f) where keep(.read, q) { kept.append((q, b)) }
+                }
+                guard !kept.isEmpty else { continue }
                 let locks = lockKeys(f, regions: regions)
                 let gil = gilState(f, regions: regions)
-                for o in origins(f, path: p, at: i).sorted() {
+                for (o, buffer) in kept {
+                    let what = buffer.map { "uses `\(p.text)`, which points into `\($0)`" } ?? "uses `\(p.text)`"
                     add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
-                               chain: [Step(function: f, pos: pos, what: "uses `\(p.text)`")], source: .access(p)))
-                    // a cursor into another field's buffer reads that buffer
-                    for (q, b) in interiorOrigins(o, path: p, in: f) {
-                        add(Effect(kind: .read, origin: q, locks: locks, gil: gil, guards: [],
-                                   chain: [Step(function: f, pos: pos, what: "uses `\(p.text)`, which points into `\(b)`")],
-                                   source: .access(p)))
-                    }
+                               chain: [Step(function: f, pos: pos, what: what)], source: .access(p)))
                 }
             case .read(let p, let pos, let regions):
                 guard kinds.contains(.read) || kinds.contains(.frameRead) else { continue }
-                let locks = lockKeys(f, regions: regions)
-                let gil = gilState(f, regions: regions)
                 // read effects of C/C++ come from `.deref` ops (uses of the pointed-to memory);
                 // Python and Cython have no raw pointers: any attribute read counts
                 if kinds.contains(.read), fn.language == .python || fn.language == .cython || readsCountAsUses {
-                    for o in origins(f, path: p, at: i).sorted() {
-                        add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
-                                   chain: [Step(function: f, pos: pos, what: "reads `\(p.text)`")], source: .access(p)))
+                    let kept = origins(f, path: p, at: i).filter { keep(.read, $0) }.sorted()
+                    if !kept.isEmpty {
+                        let locks = lockKeys(f, regions: regions)
+                        let gil = gilState(f, regions: regions)
+                        let step = Step(function: f, pos: pos, what: "reads `\(p.text)`")
+                        for o in kept {
+                            add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
+                                       chain: [step], source: .access(p)))
+                        }
                     }
                 }
                 if kinds.contains(.frameRead), let last = p.fields.last {
+                    let locks = lockKeys(f, regions: regions)
+                    let gil = gilState(f, regions: regions)
                     var base = p
                     base.fields.removeLast()
                     // a frame field of a frame, or any field of another thread's state
@@ -1014,19 +1023,24 @@ public final class SummaryEngine {
                         }
                     }
                 }
-                guard kinds.contains(.write) else { continue }
+                guard kinds.contains(.write), !(t.root == .local && t.fields.isEmpty) else { continue }
+                let kept = origins(f, path: t, at: i, forWrite: true).filter { keep(.write, $0) }.sorted()
+                guard !kept.isEmpty else { continue }
                 let locks = lockKeys(f, regions: regions)
-                for o in origins(f, path: t, at: i, forWrite: true).sorted() where !(t.root == .local && t.fields.isEmpty) {
-                    add(Effect(kind: .write, origin: o, locks: locks, gil: gilState(f, regions: regions), guards: [],
-                               chain: [Step(function: f, pos: pos, what: "writes `\(t.text)`")], source: .access(t)))
+                let gil = gilState(f, regions: regions)
+                let step = Step(function: f, pos: pos, what: "writes `\(t.text)`")
+                for o in kept {
+                    add(Effect(kind: .write, origin: o, locks: locks, gil: gil, guards: [], chain: [step], source: .access(t)))
                 }
             case .call(let c):
                 let call = fn.calls[c]
-                let locks = lockKeys(f, regions: call.regions)
-                let gil = gilState(f, regions: call.regions)
-                let callGuards = guardNames(call)
+                // the call's lock context, made only if some effect is kept
+                lazy var locks = lockKeys(f, regions: call.regions)
+                lazy var gil = gilState(f, regions: call.regions)
+                lazy var callGuards = guardNames(call)
+                let api = call.callee.flatMap { CAPI.lookup($0) }
                 // direct effects from the C-API table
-                if let name = call.callee, let api = CAPI.lookup(name) {
+                if let name = call.callee, let api {
                     let fx = api.effects
                     if let a = api.argument, a < call.args.count {
                         let argOrigins = origins(f, call.args[a], at: i).sorted()
@@ -1096,7 +1110,7 @@ public final class SummaryEngine {
                 // a destructor: a call (to a library, or to a helper of the project) on a field or
                 // global that is set to NULL right after (`mdb_txn_abort(self->txn); self->txn = NULL;`,
                 // `txn_abort(self->txn); self->txn = NULL;`): the pointer is dead
-                if kinds.contains(.free), let name = call.callee, CAPI.lookup(name) == nil,
+                if kinds.contains(.free), let name = call.callee, api == nil,
                    let (k, place, flag) = destroyedArgument(f, call: c, op: i) {
                     let text = k < call.argTexts.count ? call.argTexts[k] : ""
                     let how = flag.map { "`\($0.text)` marks it closed after it" } ?? "the pointer is set to NULL after it"
@@ -1107,7 +1121,7 @@ public final class SummaryEngine {
                     }
                 }
                 // borrowed from a container that is not an argument: `PyImport_AddModule` (sys.modules)
-                if let name = call.callee, let api = CAPI.lookup(name), api.argument == nil,
+                if let name = call.callee, let api, api.argument == nil,
                    api.effects.contains(.borrowsFromContainer) {
                     add(Effect(kind: .borrow, origin: .global("sys.modules"), locks: locks, gil: gil, guards: [],
                                chain: [Step(function: f, pos: call.pos, what: "\(name)(\(call.argTexts.joined(separator: ", ")))")],

@@ -175,26 +175,37 @@ public final class RuleContext {
         return s
     }
 
-    /// Reads of fields and globals whose memory or object something frees or releases.
-    public lazy var readEngine: SummaryEngine = {
-        let freed = freedOrigins.union(releasedOrigins).union(recycledOrigins)
-        // a field inside an embedded struct (`Packer.pk.buf`) is `buf` in the helpers that get the
-        // struct's address
-        let freedFieldNames = Set(freed.flatMap { o -> [String] in
-            guard case .field(_, let f) = o else { return [] }
-            return f.contains(".") ? [f, String(f.split(separator: ".").last!)] : [f]
-        })
+    /// An engine keeping the reads of the given freed places only (fields and globals): the
+    /// place itself, a field of that name in a helper that gets the embedded struct's address
+    /// (`Packer.pk.buf` is `buf` there), or a parameter a caller may bind to one of them, by the
+    /// last name of its path (`decode(in)` inside Py_BEGIN_ALLOW_THREADS: the caller's argument
+    /// decides what it is). A rule asks for the places it found freed, so it never pays for the
+    /// reads of every freed place of the program.
+    public func readEngine(of freed: Set<Origin>) -> SummaryEngine {
+        var fieldNames = Set<String>()
+        var lastNames = Set<String>()
+        for o in freed {
+            switch o {
+            case .field(_, let f):
+                let last = f.split(separator: ".").last.map(String.init) ?? f
+                fieldNames.insert(f)
+                fieldNames.insert(last)
+                lastNames.insert(last)
+            case .global(let g):
+                lastNames.insert(g.split(separator: ".").last.map(String.init) ?? g)
+            default: break
+            }
+        }
+        let fields = fieldNames, names = lastNames
         return engine(SummaryEngine(program: program, kinds: [.read], languages: Self.objectMemory) { _, o in
             switch o {
-            case .field(_, let f): return freed.contains(o) || freedFieldNames.contains(f)
+            case .field(_, let f): return freed.contains(o) || fields.contains(f)
             case .global: return freed.contains(o)
-            // a pointer parameter used detached (`decode(in)` inside Py_BEGIN_ALLOW_THREADS): the
-            // caller's argument decides what it is
-            case .param(_, let fs): return fs.last.map { freedFieldNames.contains($0) } ?? true
+            case .param(_, let fs): return fs.last.map { names.contains($0) } ?? true
             default: return false
             }
         })
-    }()
+    }
 
     /// Writes to globals (for lazily initialized state), restricted to the places some function
     /// assigns that are shared pointer state (`Program.sharedPointerState`), so the summaries stay small.

@@ -136,10 +136,11 @@ public struct ObjectBufferFreedDuringUnlockedRead: Rule {
         let freedOrigins = Set(groups.values.compactMap { $0.first?.effect.origin })
         var readsByOrigin: [Origin: [(EntryPoint, [Effect])]] = [:]
         // an initializer works on an object no other thread has yet: not a reader
-        ctx.readEngine.prepare(entries.map(\.function))
+        let reads = ctx.readEngine(of: freedOrigins)
+        reads.prepare(entries.map(\.function))
         for r in entries {
             var mine: [Origin: [Effect]] = [:]
-            for rd in ctx.readEngine.entryEffects(r.function) where rd.kind == .read && freedOrigins.contains(rd.origin) {
+            for rd in reads.entryEffects(r.function) where rd.kind == .read && freedOrigins.contains(rd.origin) {
                 mine[rd.origin, default: []].append(rd)
             }
             for (o, rds) in mine { readsByOrigin[o, default: []].append((r, rds)) }

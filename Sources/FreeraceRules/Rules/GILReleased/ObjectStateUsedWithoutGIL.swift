@@ -113,7 +113,7 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         var findings: [Finding] = []
         var seen = Set<String>()
         // nor does it read one another thread can have
-        let reads = Self.readsOf(Set(frees.keys), ctx)
+        let reads = ctx.readEngine(of: Set(frees.keys))
         reads.prepare(entries.map(\.function))
         for r in entries {
             for rd in reads.entryEffects(r.function) where rd.kind == .read {
@@ -193,23 +193,6 @@ public struct ObjectStateUsedWithoutGIL: Rule {
     }
 
     /// The innermost function on a chain whose step lies in a region that released the GIL.
-    /// Reads of the freed object fields only: the field itself, or a parameter a caller may bind
-    /// to the object or to one of its embedded structs, by the field's last name (the shared read
-    /// engine keeps every freed place of the program, which this rule would pay for on code where
-    /// none of them is freed by a concurrent entry point).
-    static func readsOf(_ freed: Set<Origin>, _ ctx: RuleContext) -> SummaryEngine {
-        let names = Set(freed.flatMap { o -> [String] in
-            guard case .field(_, let f) = o else { return [] }
-            return f.contains(".") ? [f, String(f.split(separator: ".").last!)] : [f]
-        })
-        return ctx.engine(kinds: [.read], languages: RuleContext.objectMemory) { _, o in
-            switch o {
-            case .field(_, let f): return freed.contains(o) || names.contains(f)
-            case .param(_, let fs): return fs.last.map { names.contains($0) } ?? true
-            default: return false
-            }
-        }
-    }
 
     static func releaseSite(_ program: Program, _ chain: Chain) -> (FunctionFacts, RegionFact)? {
         for s in chain.reversed() {

@@ -97,7 +97,7 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         // reads of the freed places, per entry point, collected once (not once per freeing function)
         let allFreed = Set(groups.values.flatMap { $0.map(\.effect.origin) })
         var readsOfEntry: [(EntryPoint, [Effect])] = []
-        let reads = Self.readsOf(allFreed, ctx)
+        let reads = ctx.readEngine(of: allFreed)
         reads.prepare(ctx.nativeGlobalStateEntries.map(\.function))
         for r in ctx.nativeGlobalStateEntries {
             let rds = reads.entryEffects(r.function).filter { $0.kind == .read && allFreed.contains($0.origin) }
@@ -138,23 +138,6 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         return findings
     }
 
-    /// Reads of the freed globals only: a global among them, or a parameter a caller may bind to
-    /// one (`p->base` with `&pool`), by the last name of its path. Fields of objects never resolve
-    /// to a global, so the rule does not pay for the reads of every freed field name, as the
-    /// shared read engine of the object rules does.
-    static func readsOf(_ freed: Set<Origin>, _ ctx: RuleContext) -> SummaryEngine {
-        let names = Set(freed.compactMap { o -> Substring? in
-            guard case .global(let g) = o else { return nil }
-            return g.split(separator: ".").last
-        })
-        return ctx.engine(kinds: [.read], languages: RuleContext.objectMemory) { _, o in
-            switch o {
-            case .global: return freed.contains(o)
-            case .param(_, let fs): return fs.last.map { names.contains(Substring($0)) } ?? true
-            default: return false
-            }
-        }
-    }
 
     /// Memory handed to a thread the code starts (`pthread_create(&t, NULL, run, arg)`) and freed
     /// by another context before anything waits for that thread to end (`pthread_join`, a wait on
