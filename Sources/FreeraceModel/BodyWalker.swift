@@ -32,7 +32,7 @@ struct BodyWalker {
         self.x = x
         self.function = function
         for (i, p) in function.params.enumerated() { paramIndex[p.name] = i }
-        for g in x.facts.globals { globalTypes[g.name] = g.type }
+        globalTypes = x.globalTypes
         if let c = function.memberOf, let s = x.classFacts(c) {
             var chain = [s]
             var k = 0

@@ -68,6 +68,9 @@ struct Extractor {
     var projectMacros = ProjectMacros()
     /// The file's lock wrappers, when the caller has found them already (`lockWrappers(file)`).
     var lockWrappers: [String: CallMacro]?
+    /// The type of each global declared so far (the last declaration of a name wins), kept as
+    /// `facts.globals` grows: every function body starts from it.
+    var globalTypes: [String: TypeRef] = [:]
 
     func callMacro(_ name: String) -> CallMacro? { facts.callMacros[name] ?? projectMacros.call[name] }
     func placeMacro(_ name: String) -> String? { facts.placeMacros[name] ?? projectMacros.place[name] }
@@ -462,6 +465,7 @@ struct Extractor {
                                 file: facts.path, pos: pos(dv.nameToken))
             if let initNode = initializer { g.initializer = initValue(initNode) }
             facts.globals.append(g)
+            globalTypes[g.name] = g.type
         }
     }
 
@@ -770,6 +774,7 @@ struct Extractor {
             f = walked
             facts.declaresGILFree.append(contentsOf: gilFree)
             facts.globals.append(contentsOf: statics)
+            for g in statics { globalTypes[g.name] = g.type }
         }
         return f
     }
