@@ -637,6 +637,13 @@ struct BodyWalker {
             case .star:
                 let v = eval(operand, use: .used)
                 noteDeref(v, at: node.mainTok)
+                // `*field` of a `T **` parameter loads the place the caller passed by address
+                // (`acquire(self, &self->f)`): what it holds is used here, under this function's locks
+                if case .path(var p) = v.stripped, p.fields.isEmpty, isParam(p), !gilReleasedHere,
+                   (p.rootType?.pointers ?? 0) >= 2 {
+                    p.text = "*" + p.text
+                    function.ops.append(.deref(p, pos: pos(node.mainTok), regions: activeRegions))
+                }
                 return .offset(v)
             case .kwDelete:
                 // `delete p`, `delete[] p`: the memory `p` points to ends here
@@ -766,6 +773,7 @@ struct BodyWalker {
         let valueOnly = calleeName.map { Self.pointerValueCalls.contains($0) } ?? false
         let macroDerefs = calleeName.flatMap { CAPI.lookup($0) == nil ? x.macroParamDerefs[$0] : nil }
         let externalCallee = calleeName.map { CAPI.lookup($0) == nil && x.callMacro($0) == nil } ?? false
+        var addressUses: [CallFact.AddressArgumentUse] = []
         for (ai, a) in kids.dropFirst().enumerated() {
             let v = eval(a, use: .used)
             // a callee may use what the pointer points to; a macro of this file says whether it does
@@ -775,6 +783,7 @@ struct BodyWalker {
             // in an object reads the handle (and what it owns) there
             if derefs, externalCallee, case .addressOf(let ap) = v.stripped, !ap.fields.isEmpty || ap.root == .global {
                 let at = pos(tree[strippingCasts(a)].firstTok)
+                addressUses.append(.init(arg: Int32(truncatingIfNeeded: ai), op: Int32(truncatingIfNeeded: function.ops.count)))
                 function.ops.append(.read(ap, pos: at, regions: activeRegions))
                 function.ops.append(.deref(ap, pos: at, regions: activeRegions))
             }
@@ -788,6 +797,7 @@ struct BodyWalker {
                             interiorArgs: interior)
         call.method = method
         call.receiver = receiver
+        call.addressArgumentUses = addressUses
         function.calls.append(call)
         let index = function.calls.count - 1
         function.ops.append(.call(index))

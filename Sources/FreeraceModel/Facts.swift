@@ -160,6 +160,17 @@ public struct CallFact: Sendable, Codable {
     /// it to the callee's `this` parameter once the call is resolved.
     public var receiver: Value? = nil
 
+    /// `lib_query(&self->conn, …)`: the ops that stand for the callee's use of a place whose
+    /// address an argument passes (`ops[op]`, a read, and `ops[op + 1]`, a use). They count when
+    /// the callee is a library function. A helper of the project that takes the place as `T **`
+    /// loads it itself (`*field`): its own summary has that use, under the locks it holds there.
+    public var addressArgumentUses: [AddressArgumentUse] = []
+
+    public struct AddressArgumentUse: Sendable, Codable, Hashable {
+        public var arg: Int32
+        public var op: Int32
+    }
+
     public func isInterior(_ i: Int) -> Bool { i < 64 && interiorArgs & (1 << UInt64(i)) != 0 }
 }
 

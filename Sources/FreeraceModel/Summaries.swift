@@ -953,11 +953,12 @@ public final class SummaryEngine {
         func guardNames(_ call: CallFact) -> [String] { Array(Set(call.guards.compactMap(\.fields.last))).sorted() }
         // only a function named as a destructor gives blocks back to a pool
         let recycles = kinds.contains(.recycle) && Self.isDestructorName(fn.name)
+        let helperLoads = kinds.contains(.read) ? placesLoadedByHelpers(f) : []
 
         for (i, op) in fn.ops.enumerated() {
             switch op {
             case .deref(let p, let pos, let regions):
-                guard kinds.contains(.read) else { continue }
+                guard kinds.contains(.read), !helperLoads.contains(i) else { continue }
                 // a pointer this function unlinked from its place before using it (`db = self->db;
                 // self->db = NULL; … use(db)`) is its own: no other thread can load it any more
                 if p.root == .local, p.fields.isEmpty, unlinkGIL(f, .path(p), at: i) != nil { continue }
@@ -977,7 +978,7 @@ public final class SummaryEngine {
                                chain: [Step(function: f, pos: pos, what: what)], source: .access(p)))
                 }
             case .read(let p, let pos, let regions):
-                guard kinds.contains(.read) || kinds.contains(.frameRead) else { continue }
+                guard kinds.contains(.read) || kinds.contains(.frameRead), !helperLoads.contains(i) else { continue }
                 // read effects of C/C++ come from `.deref` ops (uses of the pointed-to memory);
                 // Python and Cython have no raw pointers: any attribute read counts
                 if kinds.contains(.read), fn.language == .python || fn.language == .cython || readsCountAsUses {
@@ -1174,6 +1175,13 @@ public final class SummaryEngine {
                         // `path_new(n, self->xy + i, 1)` frees only what it made: an interior pointer is never freed
                         if e.kind == .free || e.kind == .unmap, case .param(let j, let fs) = e.origin, fs.isEmpty,
                            call.isInterior(j) { continue }
+                        // a helper's `*place` load of the caller's own variable (`helper(&descr)`, a local or
+                        // a parameter) is not a use of a shared place: only the address of a field or a
+                        // global is one (the variable's pointer was used where it was loaded)
+                        if e.kind == .read, e.gil != .released, case .param(let j, let fs) = e.origin, fs.isEmpty,
+                           j < call.args.count, j < program.functions[g].params.count,
+                           program.functions[g].params[j].type.pointers >= 2,
+                           case .addressOf(let a) = call.args[j].stripped, a.fields.isEmpty, a.root != .global { continue }
                         var subs: [Origin]
                         if case .param = e.origin {
                             if let known = substituted[e.origin] {
@@ -1218,6 +1226,29 @@ public final class SummaryEngine {
             out.effects = out.effects.enumerated()
                 .sorted { ($0.element.chain.count, $0.offset) < ($1.element.chain.count, $1.offset) }
                 .prefix(maxEffects).map(\.element)
+        }
+        return out
+    }
+
+    /// The ops of `f` that stand for a callee's use of a place passed by address
+    /// (`CallFact.addressArgumentUses`) where every function the call reaches is a helper of the
+    /// project taking that argument as `T **`: such a helper loads the place itself (`*field`), and
+    /// its summary has the use where it happens, under the locks it holds there
+    /// (`Py_BEGIN_CRITICAL_SECTION(owner); v = Py_XNewRef(*field);`), not at the call.
+    func placesLoadedByHelpers(_ f: Int) -> Set<Int> {
+        let fn = program.functions[f]
+        var out = Set<Int>()
+        for (c, call) in fn.calls.enumerated() where !call.addressArgumentUses.isEmpty {
+            let targets = program.callTargets[f][c]
+            guard !targets.isEmpty else { continue }
+            for use in call.addressArgumentUses {
+                let k = Int(use.arg)
+                let loadsItself = targets.allSatisfy { g in
+                    let params = program.functions[g].params
+                    return k < params.count && params[k].type.pointers >= 2
+                }
+                if loadsItself { out.formUnion([Int(use.op), Int(use.op) + 1]) }
+            }
         }
         return out
     }
