@@ -199,9 +199,10 @@ public enum Analyzer {
         let factsDone = Date()
         let peakAfterFacts = peakRSSMegabytes()
         // Each program's rules run on worker threads with large stacks (summaries recurse along
-        // call chains), one per group of rules; projects run in parallel, smallest first, so that
-        // by the time the largest is analyzed the facts of the others are already freed.
-        let order = sizes.indices.sorted { (sizes[$0], $0) < (sizes[$1], $1) }
+        // call chains), one per group of rules; projects run in parallel, largest first: the
+        // serial parts of the largest program (its build, a group of rules longer than the other)
+        // then overlap with the small projects instead of running alone at the end.
+        let order = sizes.indices.sorted { (sizes[$0], $1) > (sizes[$1], $0) }
         progress.phase("analyzing", total: order.count, noun: "project", plural: "projects")
         let perProject = parallelMap(count: order.count, jobs: options.jobs) { k -> (Int, [Report.ModuleStatus], [Finding], [Double]) in
             let i = order[k]
