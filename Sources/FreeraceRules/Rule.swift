@@ -184,6 +184,8 @@ public final class RuleContext {
             // a pointer parameter used detached (`decode(in)` inside Py_BEGIN_ALLOW_THREADS): the
             // caller's argument decides what it is
             case .param(_, let fs): return fs.last.map { freedFieldNames.contains($0) } ?? true
+            // a pointer into an object's buffer that no view pins (any thread may resize the object)
+            case .unpinnedBuffer: return true
             default: return false
             }
         })
