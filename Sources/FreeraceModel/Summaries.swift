@@ -737,7 +737,10 @@ public final class SummaryEngine {
                 locks.append(criticalSection(reg.subject))
                 if let s2 = reg.subjects2 { locks.append(criticalSection(s2)) }
             case .mutex:
-                locks.append(.mutex(place: reg.subject.flatMap { program.placeKey($0) } ?? reg.subject?.text ?? "?"))
+                let key = reg.subject.flatMap { program.placeKey($0) }
+                // a lock handle nothing in the project creates is NULL here: nothing is held
+                if let k = key, program.neverCreatedLocks.contains(k) { continue }
+                locks.append(.mutex(place: key ?? reg.subject?.text ?? "?"))
             case .stopTheWorld:
                 locks.append(.stopTheWorld)
             case .gilReleased, .gilHeldAgain:

@@ -28,7 +28,9 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             object (`mysql_close(&self->conn); self->open = 0;`); a library call given the address \
             of an embedded handle (`lib_query(&self->conn, q)`) uses it. Locks count when taken \
             through the project's own small helpers (`conn_lock(self)` around \
-            `PyThread_acquire_lock(self->lock, …)`) and macros built on them. A pointer unlinked \
+            `PyThread_acquire_lock(self->lock, …)`) and macros built on them; a lock taken only \
+            when it exists (`if (self->lock) …`) that nothing in the project creates holds \
+            nothing, and a note says so. A pointer unlinked \
             from the object while the GIL is held (`db = self->db; self->db = NULL;`) and freed \
             after the release races only with readers that already hold it inside their own \
             released region, not with readers that hold the GIL. Initializers (`__init__`) neither \
@@ -209,6 +211,23 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         return program.stateGuardSeparates(free: free.chain, use: read.chain, owner: owner)
     }
 
+    /// Lock regions on the chain whose lock nothing in the project creates (`Program.neverCreatedLocks`):
+    /// the code looks locked, and the note says why it is not.
+    static func neverCreatedLockNotes(_ program: Program, _ chain: Chain, thread: String) -> [Note] {
+        var notes: [Note] = []
+        for s in chain {
+            let f = program.functions[s.function]
+            for reg in f.regions where reg.kind == .mutex && reg.begin <= s.pos && s.pos <= reg.end {
+                guard let subject = reg.subject, let key = program.placeKey(subject),
+                      program.neverCreatedLocks.contains(key) else { continue }
+                notes.append(Note(location: f.location(reg.begin),
+                                  message: "`\(f.name)` takes `\(subject.text)` (\(reg.opener)), which nothing in the project creates: it holds nothing",
+                                  thread: thread))
+            }
+        }
+        return notes
+    }
+
     /// The innermost function on a chain whose step lies in a region that released the GIL.
     static func releaseSite(_ program: Program, _ chain: Chain) -> (FunctionFacts, RegionFact)? {
         for s in chain.reversed() {
@@ -261,9 +280,11 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         if let (f, reg) = Self.releaseSite(program, read.chain) {
             notes.append(Note(location: f.location(reg.begin), message: "`\(f.name)` releases the GIL here (\(reg.opener))", thread: "A"))
         }
+        notes += Self.neverCreatedLockNotes(program, read.chain, thread: "A")
         notes.append(Note(location: ctx.location(step),
                           message: "\(ctx.chainText(entry: reader, read.chain)) \(step.what) with the GIL released, \(read.locks)",
                           thread: "A"))
+        notes += Self.neverCreatedLockNotes(program, free.chain, thread: "B")
         let fstep = free.chain.last!
         let blamed = ctx.blamedStep(free.chain, kind: .free, origin: free.origin, engine: ctx.lifetimeEngine)
         notes.append(Note(location: ctx.location(free.chain[blamed]),
