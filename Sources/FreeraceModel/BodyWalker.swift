@@ -304,6 +304,11 @@ struct BodyWalker {
         let spec = specs.id
         let isStatic = specs.isStatic
         let isTypedef = specs.isTypedef
+        // a struct defined in the body: its members' types, for the locals of that type
+        if let st = specs.structSpec, st.hasBody {
+            let s = x.structFacts(st.id)
+            if !s.name.isEmpty { function.localStructs[s.name] = s.fields }
+        }
         for idn in tree.children(decl) where tree[idn].kind == .initDeclarator {
             let (declarator, initializer) = tree.initDeclaratorParts(idn)
             guard let dv = declarator, dv.nameToken >= 0 else { continue }
@@ -568,6 +573,14 @@ struct BodyWalker {
         }
     }
 
+    /// Whether an lvalue is `*p` or `p[i]` (under parentheses and casts).
+    func storesThroughPointer(_ n: Int32) -> Bool {
+        var cur = n
+        while tree[cur].kind == .paren || tree[cur].kind == .cast, let inner = tree.operand(cur) { cur = inner }
+        let node = tree[cur]
+        return node.kind == .index || (node.kind == .prefix && file.tokens[Int(node.mainTok)].kind == .star)
+    }
+
     func castType(_ v: Value) -> TypeRef? {
         if case .cast(let t, _) = v { return t }
         return nil
@@ -623,6 +636,10 @@ struct BodyWalker {
                 let value: Value = compound ? .offset(.path(t)) : v
                 // located at the assigned name (`json_module = …`), where a reader looks for it
                 assign(t, value, at: tree[kids[0]].firstTok)
+                // `*p = v`, `p[i] = v` keep `p`'s path but store into what it points to
+                if t.fields.isEmpty, storesThroughPointer(kids[0]) {
+                    function.storesThrough.insert(function.ops.count - 1)
+                }
                 noteFunctionRef(v, .store(t), at: node.mainTok)
                 return .path(t)
             }
@@ -786,6 +803,11 @@ struct BodyWalker {
                 addressUses.append(.init(arg: Int32(truncatingIfNeeded: ai), op: Int32(truncatingIfNeeded: function.ops.count)))
                 function.ops.append(.read(ap, pos: at, regions: activeRegions))
                 function.ops.append(.deref(ap, pos: at, regions: activeRegions))
+            } else if derefs, externalCallee, gilReleasedHere, case .addressOf(let ap) = v.stripped, ap.root == .local,
+                      let t = function.locals[ap.name], t.pointers == 0, !t.isArray, !Self.builtinTypes.contains(t.name) {
+                // `lib_store(fd, &blob)` with the GIL released: the library reads what the local
+                // struct's members point to, detached
+                function.ops.append(.deref(ap, pos: pos(tree[strippingCasts(a)].firstTok), regions: activeRegions))
             }
             args.append(v)
             texts.append(file.text(node: a))

@@ -89,6 +89,13 @@ public struct CAPIEntry: Sendable {
         /// (`PyImport_ImportModule`): once it returns, the module is in `sys.modules`, kept alive
         /// by the reference, and a submodule it imported is bound as one of its attributes.
         public static let importsModule = Effects(rawValue: 1 << 37)
+        /// Stores through `argument` a pointer into an object's buffer without keeping a view of
+        /// it (`PyObject_AsReadBuffer` releases its view before it returns): nothing pins the
+        /// memory, and the exporter may resize or free it once another thread runs.
+        public static let exposesUnpinnedBuffer = Effects(rawValue: 1 << 38)
+        /// Ends the view (`Py_buffer`) passed as `argument`: the exporter's memory is no longer
+        /// pinned by it (`PyBuffer_Release`).
+        public static let releasesBuffer = Effects(rawValue: 1 << 39)
     }
 
     public var name: String
@@ -318,7 +325,13 @@ public enum CAPI {
         r("PyFrozenSet_New", .new, [.createsContainer], "c-api/set"),
         r("PyObject_Dir", .new, [.createsContainer, .mayCallPython], "c-api/object"),
         e("PyObject_GetBuffer", [.pinsBuffer, .mayCallPython], arg: 1, "c-api/buffer: PyObject_GetBuffer"),
-        e("PyBuffer_Release", [], "c-api/buffer"),
+        e("PyBuffer_Release", [.releasesBuffer], arg: 0, "c-api/buffer: PyBuffer_Release"),
+        e("PyObject_AsReadBuffer", [.exposesUnpinnedBuffer, .mayCallPython], arg: 1,
+          "c-api/objbuffer: PyObject_AsReadBuffer (the view is released before it returns)"),
+        e("PyObject_AsCharBuffer", [.exposesUnpinnedBuffer, .mayCallPython], arg: 1,
+          "c-api/objbuffer: PyObject_AsCharBuffer (the view is released before it returns)"),
+        e("PyObject_AsWriteBuffer", [.exposesUnpinnedBuffer, .mayCallPython], arg: 1,
+          "c-api/objbuffer: PyObject_AsWriteBuffer (the view is released before it returns)"),
         // Container mutation (may drop the last reference to an element)
         e("PyList_SetItem", [.mutatesContainer, .mayFreeObject], arg: 0, "c-api/list"),
         e("PyList_SET_ITEM", [.mutatesContainer], arg: 0, "c-api/list"),

@@ -227,6 +227,12 @@ public struct FunctionFacts: Sendable, Codable {
     /// non-static member function whose class is known: `this->f` and a bare member `f` are
     /// fields of that parameter, and callers pass the object they call the method on there.
     public var thisIndex: Int? = nil
+    /// Structs defined inside the body (`struct trans_put { MDB_val key; … } arg;`), by tag: the
+    /// member types of a local of such a type.
+    public var localStructs: [String: [FieldFact]] = [:]
+    /// Assignments (op indices) that store through a pointer local or parameter (`*p = v`,
+    /// `p[i] = v`): recorded on `p`'s own path, but they do not change what `p` points to.
+    public var storesThrough: Set<Int> = []
 
     public var location: Location { Location(path: file, line: Int(pos.line), column: Int(pos.column)) }
 

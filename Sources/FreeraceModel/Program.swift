@@ -102,6 +102,10 @@ public struct Program: Sendable {
     public var includesOf: [String: Set<String>] = [:]
     /// Include closure of each file (computed once).
     public var closures: [String: Set<String>] = [:]
+    /// Lock handles (`Owner.field` place keys of a `PyThread_type_lock` or a pointer) that some
+    /// function locks but nothing in the project creates: no store of a value other than NULL,
+    /// no call given the field's address. A region on one holds nothing (`findNeverCreatedLocks`).
+    public var neverCreatedLocks: Set<String> = []
     public let target: AnalysisTarget
     /// Files read for another target than `target` (a nearer configuration file sets it).
     public var fileTargets: [String: AnalysisTarget] = [:]
@@ -148,6 +152,63 @@ public struct Program: Sendable {
         buildCallGraph()
         buildModules()
         buildEntryPoints()
+        findNeverCreatedLocks()
+    }
+
+    /// A lock handle is created by a store (`self->lock = PyThread_allocate_lock()`) or by a call
+    /// given its address (`lock_init(&self->lock)`). A handle the project locks (a mutex region,
+    /// also through a lock wrapper) only after testing that it exists (`if (self->lock)
+    /// PyThread_acquire_lock(self->lock, …)`), and never creates, is NULL wherever it is taken:
+    /// the region protects nothing. A lock held by value (`PyMutex`, `pthread_mutex_t`) needs no
+    /// creation and is never counted; a lock taken without the test must exist, by a creation
+    /// the analysis does not see, and is not judged.
+    private mutating func findNeverCreatedLocks() {
+        var candidates = Set<String>()
+        for fn in functions {
+            for reg in fn.regions where reg.kind == .mutex {
+                guard let subject = reg.subject, let last = subject.fields.last, let owner = lastOwner(subject),
+                      let t = fieldType(owner, last), Self.isLockHandle(t) else { continue }
+                candidates.insert("\(owner).\(last)")
+            }
+        }
+        guard !candidates.isEmpty else { return }
+        func key(_ p: AccessPath) -> String? {
+            guard let last = p.fields.last, let owner = lastOwner(p) else { return nil }
+            let k = "\(owner).\(last)"
+            return candidates.contains(k) ? k : nil
+        }
+        // only a lock every acquisition tests first (`if (self->lock) PyThread_acquire_lock(self->lock, …)`):
+        // code that takes it unconditionally relies on a creation this analysis does not see
+        for fn in functions {
+            for call in fn.calls {
+                guard let name = call.callee, let api = CAPI.lookup(name), api.effects.contains(.locks),
+                      let a = api.argument, a < call.args.count, let p = call.args[a].path, let k = key(p) else { continue }
+                if !call.guards.contains(where: { key($0) == k }) { candidates.remove(k) }
+            }
+        }
+        var created = Set<String>()
+        for fn in functions {
+            for op in fn.ops {
+                guard case .assign(let t, let v, _, _) = op, let k = key(t) else { continue }
+                switch v.stripped {
+                case .null: continue
+                case .literal(let l) where l == "0": continue
+                default: created.insert(k)
+                }
+            }
+            for call in fn.calls {
+                for a in call.args {
+                    if case .addressOf(let p) = a.stripped, let k = key(p) { created.insert(k) }
+                }
+            }
+        }
+        neverCreatedLocks = candidates.subtracting(created)
+    }
+
+    /// A lock that must be created before use: CPython's `PyThread_type_lock` (an opaque pointer)
+    /// or a pointer to a lock.
+    static func isLockHandle(_ t: TypeRef) -> Bool {
+        (t.name == "PyThread_type_lock" && t.pointers == 0) || (t.pointers >= 1 && !t.isFunctionPointer)
     }
 
     /// A struct whose first member is a Python object by value (`PyCMethodObject func;` in a

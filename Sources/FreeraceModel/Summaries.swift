@@ -42,6 +42,11 @@ public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible, Compar
     /// An object the caller passed in, unpacked from the argument tuple (`PyArg_ParseTuple(args,
     /// "O", &obj)`): as shared as a parameter.
     case callerArgument
+    /// A pointer into a Python object's buffer that nothing pins: function index and call index
+    /// of the API that gave it without a view (`PyObject_AsReadBuffer`) or of the
+    /// `PyBuffer_Release` that ended its view. The exporter (a `bytearray`) may be resized or
+    /// freed by any thread that runs while the pointer is in use.
+    case unpinnedBuffer(Int, Int)
 
     public var description: String {
         switch self {
@@ -55,6 +60,7 @@ public enum Origin: Hashable, Sendable, Codable, CustomStringConvertible, Compar
         case .freshObject: "fresh object"
         case .unknownContainer: "container of unknown origin"
         case .callerArgument: "an argument object"
+        case .unpinnedBuffer(let f, let c): "unpinned buffer(\(f):\(c))"
         }
     }
 }
@@ -88,6 +94,7 @@ extension Origin {
         case .freshObject: 7
         case .unknownContainer: 8
         case .callerArgument: 9
+        case .unpinnedBuffer: 10
         }
     }
 
@@ -100,7 +107,7 @@ extension Origin {
         case let (.global(g1), .global(g2)): return g1 < g2
         case let (.param(k1, f1), .param(k2, f2)): return k1 != k2 ? k1 < k2 : f1.lexicographicallyPrecedes(f2)
         case let (.alloc(f1, c1), .alloc(f2, c2)), let (.foreignFrames(f1, c1), .foreignFrames(f2, c2)),
-             let (.foreignThread(f1, c1), .foreignThread(f2, c2)):
+             let (.foreignThread(f1, c1), .foreignThread(f2, c2)), let (.unpinnedBuffer(f1, c1), .unpinnedBuffer(f2, c2)):
             return (f1, c1) < (f2, c2)
         default: return a.rank < b.rank
         }
@@ -248,6 +255,10 @@ public struct Summary: Sendable {
     /// What the function stores through its pointer-to-pointer parameters (`*parg = item`),
     /// by parameter index: at a caller, the value of the local whose address it passes there.
     public var outs: [Int: Set<Origin>] = [:]
+    /// Unpinned buffer pointers the function stores into the members of what its pointer
+    /// parameters point to (`val->mv_data = view.buf` after `PyBuffer_Release(&view)`), by
+    /// parameter index: at a caller, members of the struct it passes there (`BufferPins`).
+    public var memberOuts: [Int: [MemberOut]] = [:]
 }
 
 /// Runs work on several threads (the driver's threads), for summaries computed in parallel
@@ -278,6 +289,12 @@ public struct FunctionIndex: Sendable {
     public var opOfCall: [Int] = []
     /// Locals some of whose members are assigned (`args.pattern = pattern`).
     var localsWithAssignedMembers: Set<String> = []
+    /// local name → (op index, call index, arg index, member path) where `&local` or
+    /// `&local.member` is passed to a call: a callee may store into its members.
+    var addressArgs: [String: [(op: Int, call: Int, arg: Int, fields: [String])]] = [:]
+    /// local view (`Py_buffer view` released as `PyBuffer_Release(&view)`, or a `Py_buffer *`
+    /// released as `PyBuffer_Release(view)`) → (op index, call index) of each release.
+    var viewReleases: [String: [(op: Int, call: Int)]] = [:]
 
     init(_ f: FunctionFacts) {
         opOfCall = Array(repeating: 0, count: f.calls.count)
@@ -296,6 +313,19 @@ public struct FunctionIndex: Sendable {
                     while case .cast(_, let inner) = s { s = inner }
                     if case .addressOf(let p) = s, p.root == .local, p.fields.isEmpty {
                         outParams[p.name, default: []].append((i, c, ai))
+                    }
+                    if case .addressOf(let p) = s, p.root == .local {
+                        addressArgs[p.name, default: []].append((i, c, ai, p.fields))
+                    }
+                }
+                if let name = f.calls[c].callee, let api = CAPI.lookup(name), api.effects.contains(.releasesBuffer),
+                   let a = api.argument, a < f.calls[c].args.count {
+                    switch f.calls[c].args[a].stripped {
+                    case .addressOf(let p) where p.root == .local && p.fields.isEmpty:
+                        viewReleases[p.name, default: []].append((i, c))
+                    case .path(let p) where p.root == .local && p.fields.isEmpty:
+                        viewReleases[p.name, default: []].append((i, c))
+                    default: break
                     }
                 }
             default: break
@@ -504,6 +534,9 @@ public final class SummaryEngine {
                 typeBased = false
                 if p.fields.isEmpty { out.insert(.freshObject) }
             }
+            // buffer pointers no view pins any more (`BufferPins`)
+            if idx.addressArgs[p.name] != nil { out.formUnion(unpinnedMembers(f, p, at: at)) }
+            if let o = unpinnedView(f, p, at: at) { out.insert(o) }
         case .unknown:
             break
         }
@@ -704,7 +737,10 @@ public final class SummaryEngine {
                 locks.append(criticalSection(reg.subject))
                 if let s2 = reg.subjects2 { locks.append(criticalSection(s2)) }
             case .mutex:
-                locks.append(.mutex(place: reg.subject.flatMap { program.placeKey($0) } ?? reg.subject?.text ?? "?"))
+                let key = reg.subject.flatMap { program.placeKey($0) }
+                // a lock handle nothing in the project creates is NULL here: nothing is held
+                if let k = key, program.neverCreatedLocks.contains(k) { continue }
+                locks.append(.mutex(place: key ?? reg.subject?.text ?? "?"))
             case .stopTheWorld:
                 locks.append(.stopTheWorld)
             case .gilReleased, .gilHeldAgain:
@@ -911,7 +947,8 @@ public final class SummaryEngine {
             var changed = false
             for m in members {
                 let s = compute(m)
-                if s.effects.count != memo[m]?.effects.count || s.returns != memo[m]?.returns || s.outs != memo[m]?.outs {
+                if s.effects.count != memo[m]?.effects.count || s.returns != memo[m]?.returns || s.outs != memo[m]?.outs
+                    || s.memberOuts != memo[m]?.memberOuts {
                     changed = true
                 }
                 memo[m] = s
@@ -976,6 +1013,11 @@ public final class SummaryEngine {
                     let what = buffer.map { "uses `\(p.text)`, which points into `\($0)`" } ?? "uses `\(p.text)`"
                     add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
                                chain: [Step(function: f, pos: pos, what: what)], source: .access(p)))
+                }
+                // a copy of a view's data used after the view was released here
+                if let o = unpinnedCopy(f, p, at: i) {
+                    add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
+                               chain: [Step(function: f, pos: pos, what: "uses `\(p.text)`")], source: .access(p)))
                 }
             case .read(let p, let pos, let regions):
                 guard kinds.contains(.read) || kinds.contains(.frameRead), !helperLoads.contains(i) else { continue }
@@ -1219,6 +1261,7 @@ public final class SummaryEngine {
                 out.returns.formUnion(origins(f, v, at: i))
             }
         }
+        out.memberOuts = memberOuts(f)
         // A summary is bounded: in a dense call graph (an interpreter, where every entry reaches
         // half of the code) a function would otherwise carry every effect below it, and each
         // caller would copy them all again. The effects nearest to the function are kept.

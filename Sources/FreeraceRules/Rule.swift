@@ -202,6 +202,8 @@ public final class RuleContext {
             case .field(_, let f): return freed.contains(o) || fields.contains(f)
             case .global: return freed.contains(o)
             case .param(_, let fs): return fs.last.map { names.contains($0) } ?? true
+            // a pointer into an object's buffer that no view pins (any thread may resize the object)
+            case .unpinnedBuffer: return true
             default: return false
             }
         })

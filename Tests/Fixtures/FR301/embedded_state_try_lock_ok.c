@@ -2,7 +2,8 @@
  * expect-none
  * The same matcher with a lock in its state, taken by both methods through small helpers: one
  * tries the lock and, when it is busy, releases the GIL and waits for it (two acquire calls on
- * one lock are one lock wrapper). */
+ * one lock are one lock wrapper). The lock is taken only when it exists, and the initializer
+ * creates it. */
 #include <Python.h>
 
 typedef struct { char *items; size_t size, cap; } stack_t;
@@ -46,6 +47,12 @@ static void release_state_lock(PyObject *owner, state_t *state)
     }
 }
 
+static int matcher_init(Matcher *self, PyObject *args, PyObject *kwds)
+{
+    self->state.lock = PyThread_allocate_lock();
+    return self->state.lock == NULL ? -1 : 0;
+}
+
 static PyObject *matcher_match(Matcher *self, PyObject *arg)
 {
     state_t *state = &self->state;
@@ -78,5 +85,6 @@ static PyTypeObject MatcherType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "m.Matcher",
     .tp_basicsize = sizeof(Matcher),
+    .tp_init = (initproc)matcher_init,
     .tp_methods = matcher_methods,
 };

@@ -153,7 +153,7 @@ public struct BorrowedRefFromSharedContainer: Rule {
 
     func isShared(_ o: Origin, entry: EntryPoint, program: Program) -> Bool {
         switch o {
-        case .freshContainer, .freshObject, .unknownContainer, .alloc, .foreignFrames, .foreignThread:
+        case .freshContainer, .freshObject, .unknownContainer, .alloc, .foreignFrames, .foreignThread, .unpinnedBuffer:
             return false
         case .field, .global, .callerArgument:
             return true

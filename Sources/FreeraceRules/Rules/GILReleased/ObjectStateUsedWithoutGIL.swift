@@ -28,7 +28,9 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             object (`mysql_close(&self->conn); self->open = 0;`); a library call given the address \
             of an embedded handle (`lib_query(&self->conn, q)`) uses it. Locks count when taken \
             through the project's own small helpers (`conn_lock(self)` around \
-            `PyThread_acquire_lock(self->lock, …)`) and macros built on them. A pointer unlinked \
+            `PyThread_acquire_lock(self->lock, …)`) and macros built on them; a lock taken only \
+            when it exists (`if (self->lock) …`) that nothing in the project creates holds \
+            nothing, and a note says so. A pointer unlinked \
             from the object while the GIL is held (`db = self->db; self->db = NULL;`) and freed \
             after the release races only with readers that already hold it inside their own \
             released region, not with readers that hold the GIL. Initializers (`__init__`) neither \
@@ -41,7 +43,17 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             inside it holds the GIL again) and the C attributes of a `cdef class` are the object's \
             fields (`self.buf`, `self.pk.buf` in an embedded struct), freed by `PyMem_Free`, `free`, \
             `PyMem_Realloc` in a method, a cdef helper or a C helper of the project; a lock object \
-            held on both sides (`with self._lock:`) orders them.
+            held on both sides (`with self._lock:`) orders them. It also finds pointers into an \
+            object's buffer that no view pins, used with the GIL released: the `Py_buffer` from \
+            `PyObject_GetBuffer` released before the region (`val->mv_data = view.buf; \
+            PyBuffer_Release(&view);` in a helper, the caller passing `&arg.key` to a library call \
+            inside `Py_BEGIN_ALLOW_THREADS`), or the pointer taken with `PyObject_AsReadBuffer`, \
+            which keeps no view. The other thread is any thread that holds the object (a \
+            `bytearray` resized by `extend()`), shown where the pin ends. The pointer is followed \
+            through locals, return values and the members of a struct passed by address, also \
+            into a member at an offset the code computes from a table (matched by the member's \
+            type); a helper that keeps its views in a holder its caller passes (`&holder->views[n]`) \
+            pins them for callers that pass one.
             """,
         whyIsThisBad: """
             Once the GIL is released, another thread can call `resize()` or `close()` on the same \
@@ -78,7 +90,11 @@ public struct ObjectStateUsedWithoutGIL: Rule {
             (`self._ctxt.doc = c_doc`) and freed after the released region through a local is not \
             followed, and a lock is recognized by a `with` on an object named like one. A state \
             guard is a plain field: in a free-threaded build two threads can both pass between \
-            one's test and the other's store; the guard is taken as the ordering the code means.
+            one's test and the other's store; the guard is taken as the ordering the code means. \
+            Unpinned buffers: the analysis does not know which objects are immutable (a `bytes` \
+            object cannot be resized), nor which branch of a view-holding helper runs (a helper \
+            given a holder is taken to pin, even on a path for a full holder); a pointer stored \
+            through `*(T **)p = v` into a computed offset is not followed.
             """,
         references: [
             "https://docs.python.org/3/c-api/init.html#releasing-the-gil-from-extension-code",
@@ -86,6 +102,10 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         ])
 
     public func check(_ ctx: RuleContext) -> [Finding] {
+        objectBufferFindings(ctx) + unpinnedBufferFindings(ctx)
+    }
+
+    func objectBufferFindings(_ ctx: RuleContext) -> [Finding] {
         let program = ctx.program
         // every freeing entry point per field: the one that matters is the one no lock orders with
         // a given reader (a locked free next to an unlocked one must not hide it)
@@ -192,6 +212,23 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         return program.stateGuardSeparates(free: free.chain, use: read.chain, owner: owner)
     }
 
+    /// Lock regions on the chain whose lock nothing in the project creates (`Program.neverCreatedLocks`):
+    /// the code looks locked, and the note says why it is not.
+    static func neverCreatedLockNotes(_ program: Program, _ chain: Chain, thread: String) -> [Note] {
+        var notes: [Note] = []
+        for s in chain {
+            let f = program.functions[s.function]
+            for reg in f.regions where reg.kind == .mutex && reg.begin <= s.pos && s.pos <= reg.end {
+                guard let subject = reg.subject, let key = program.placeKey(subject),
+                      program.neverCreatedLocks.contains(key) else { continue }
+                notes.append(Note(location: f.location(reg.begin),
+                                  message: "`\(f.name)` takes `\(subject.text)` (\(reg.opener)), which nothing in the project creates: it holds nothing",
+                                  thread: thread))
+            }
+        }
+        return notes
+    }
+
     /// The innermost function on a chain whose step lies in a region that released the GIL.
 
     static func releaseSite(_ program: Program, _ chain: Chain) -> (FunctionFacts, RegionFact)? {
@@ -245,9 +282,11 @@ public struct ObjectStateUsedWithoutGIL: Rule {
         if let (f, reg) = Self.releaseSite(program, read.chain) {
             notes.append(Note(location: f.location(reg.begin), message: "`\(f.name)` releases the GIL here (\(reg.opener))", thread: "A"))
         }
+        notes += Self.neverCreatedLockNotes(program, read.chain, thread: "A")
         notes.append(Note(location: ctx.location(step),
                           message: "\(ctx.chainText(entry: reader, read.chain)) \(step.what) with the GIL released, \(read.locks)",
                           thread: "A"))
+        notes += Self.neverCreatedLockNotes(program, free.chain, thread: "B")
         let fstep = free.chain.last!
         let blamed = ctx.blamedStep(free.chain, kind: .free, origin: free.origin, engine: ctx.lifetimeEngine)
         notes.append(Note(location: ctx.location(free.chain[blamed]),
@@ -263,5 +302,108 @@ public struct ObjectStateUsedWithoutGIL: Rule {
                        repro: ReproHint(module: ctx.moduleName(reader.function), typeName: reader.pyType ?? freer.pyType,
                                         mutators: [freer.pythonSpelling].compactMap { $0 },
                                         readers: [reader.pythonSpelling].compactMap { $0 }, scenario: .gilReleasedBuffer))
+    }
+
+    // MARK: unpinned buffers
+
+    /// Pointers into a Python object's buffer that no view pins any more (`Origin.unpinnedBuffer`:
+    /// `PyBuffer_Release` ended the view, or `PyObject_AsReadBuffer` never kept one), used with
+    /// the GIL released. The other side is any thread that holds the same object and resizes or
+    /// frees its memory (`bytearray.extend`, `del b[:]`): code outside the project, so thread B
+    /// is shown where the pin ends. One finding per place the pin ends, listing its users.
+    func unpinnedBufferFindings(_ ctx: RuleContext) -> [Finding] {
+        let program = ctx.program
+        let entries = ctx.objectConcurrentEntries.filter { !$0.initializesItsObject }
+        // no freed place: the engine keeps the unpinned pointers (and parameters that may be one)
+        let reads = ctx.readEngine(of: [])
+        reads.prepare(entries.map(\.function))
+        struct Use { var reader: EntryPoint; var read: Effect }
+        var uses: [Origin: [Use]] = [:]
+        var order: [Origin] = []
+        for r in entries {
+            // per entry point, its nearest use of each unpinned pointer (the one its own code makes)
+            var nearest: [Origin: Effect] = [:]
+            for rd in reads.entryEffects(r.function) where rd.kind == .read && rd.gil == .released {
+                guard case .unpinnedBuffer = rd.origin, Self.releaseSite(program, rd.chain) != nil else { continue }
+                if let old = nearest[rd.origin], old.chain.count <= rd.chain.count { continue }
+                nearest[rd.origin] = rd
+            }
+            for (o, rd) in nearest.sorted(by: { $0.key < $1.key }) {
+                if uses[o] == nil { order.append(o) }
+                uses[o, default: []].append(Use(reader: r, read: rd))
+            }
+        }
+        var findings: [Finding] = []
+        var keys = Set<String>()
+        for origin in order {
+            // the headline shows the use nearest to its entry point (first in entry order among those)
+            guard case .unpinnedBuffer(let pf, let pc) = origin, var list = uses[origin],
+                  let best = list.indices.min(by: { list[$0].read.chain.count < list[$1].read.chain.count }) else { continue }
+            let first = list.remove(at: best)
+            list.insert(first, at: 0)
+            let pinFn = program.functions[pf]
+            let call = pinFn.calls[pc]
+            let api = call.callee ?? "?"
+            let key = "unpinned|\(pinFn.name)|\(api)"
+            guard keys.insert(key).inserted else { continue }
+            let step = first.read.chain.last!
+            let fn = program.functions[step.function]
+            let place = first.read.source.place?.text ?? step.what
+            var notes: [Note] = []
+            if let (f, reg) = Self.releaseSite(program, first.read.chain) {
+                notes.append(Note(location: f.location(reg.begin), message: "`\(f.name)` releases the GIL here (\(reg.opener))", thread: "A"))
+            }
+            notes.append(Note(location: ctx.location(step),
+                              message: "\(ctx.chainText(entry: first.reader, first.read.chain)) \(step.what) with the GIL released",
+                              thread: "A"))
+            // the other users of the same unpinned pointer, each at its use
+            let more = Array(list.dropFirst())
+            for u in more.prefix(4) {
+                let s = u.read.chain.last!
+                notes.append(Note(location: ctx.location(s),
+                                  message: "\(ctx.chainText(entry: u.reader, u.read.chain)) also \(s.what) with the GIL released",
+                                  thread: "A"))
+            }
+            if more.count > 4 {
+                let rest = more.dropFirst(4).map { "`\(ctx.functionName($0.read.chain.last!))`" }
+                notes.append(Note(location: ctx.location(more[4].read.chain.last!),
+                                  message: "\(rest.count) more users with the GIL released: \(ctx.shortList(rest, max: 24))",
+                                  thread: "A"))
+            }
+            let arg = call.args.isEmpty ? "" : call.argTexts.joined(separator: ", ")
+            let pinEnd: String
+            if CAPI.lookup(api)?.effects.contains(.exposesUnpinnedBuffer) == true {
+                pinEnd = "`\(pinFn.name)` takes the pointer with `\(api)(\(arg))`, which releases its view before it returns: nothing pins the object's buffer"
+            } else {
+                let stored = Self.viewDataStore(pinFn, release: pc).map { " while `\($0)` still points into it" } ?? ""
+                pinEnd = "`\(pinFn.name)` ends the view with `\(api)(\(arg))`\(stored): nothing pins the object's buffer after it"
+            }
+            notes.append(Note(location: pinFn.location(call.pos),
+                              message: pinEnd + "; another thread that holds the object can resize or free it meanwhile (a `bytearray`'s `extend()` or `clear()`)",
+                              thread: "B"))
+            let message = "`\(fn.name)` uses `\(place)` with the GIL released, a pointer into an object's buffer whose view ended in `\(pinFn.name)`: another thread may resize or free the buffer meanwhile"
+            let why = "a pointer into an object's buffer is valid only while a view of the object is held (exporters refuse to resize while views exist); `\(api)` in `\(pinFn.name)` leaves none, and releasing the GIL lets any thread resize or free the object while this code still reads it"
+            let help = "keep the `Py_buffer` from PyObject_GetBuffer until after Py_END_ALLOW_THREADS and release it then (in storage the caller passes and releases after its call), or copy the data before releasing the GIL"
+            findings.append(finding(message: message, function: fn.name, location: ctx.location(step), notes: notes,
+                                    why: why, help: help, key: key))
+        }
+        return findings
+    }
+
+    /// The place a function stores a view's data into before the release at call `c`
+    /// (`val->mv_data = view.buf; PyBuffer_Release(&view);`), as the source spells it.
+    static func viewDataStore(_ fn: FunctionFacts, release c: Int) -> String? {
+        guard let view = fn.calls[c].args.first.flatMap({ v -> String? in
+            switch v.stripped {
+            case .addressOf(let p), .path(let p): return p.fields.isEmpty ? p.name : nil
+            default: return nil
+            }
+        }) else { return nil }
+        for op in fn.ops {
+            guard case .assign(let t, let v, _, _) = op, let src = v.path, src.root == .local, src.name == view,
+                  src.fields.first == "buf" else { continue }
+            return t.text
+        }
+        return nil
     }
 }
