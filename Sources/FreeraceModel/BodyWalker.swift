@@ -133,6 +133,17 @@ struct BodyWalker {
         }
     }
 
+    /// Whether a block's last statement leaves the function for good: a `return`, a return-like
+    /// macro, or a `goto` (to the cleanup at its end).
+    func leavesFunction(_ block: Int32) -> Bool {
+        guard let last = tree.children(block).last else { return false }
+        switch tree[last].kind {
+        case .returnStmt, .gotoStmt: return true
+        case .macroStmt: return tree.macroStatement(last)?.role == .returnStatement
+        default: return false
+        }
+    }
+
     /// Whether a branch leaves the function: a `return` (or a return-like macro), alone or last
     /// in its block.
     func leaves(_ branch: Int32) -> Bool {
@@ -186,7 +197,16 @@ struct BodyWalker {
         switch node.kind {
         case .compound:
             depth += 1
+            let firstCall = function.calls.count
             for c in tree.children(n) { statement(c) }
+            // the calls of a block that leaves the function reach nothing after it (the innermost
+            // such block, already marked, is the nearest end)
+            if leavesFunction(n) {
+                let end = Int32(function.ops.count)
+                for k in firstCall..<function.calls.count where function.calls[k].exitBlockEnd == nil {
+                    function.calls[k].exitBlockEnd = end
+                }
+            }
             // scoped lock guards end with their block
             if !guardRegions.isEmpty {
                 while let k = open.lastIndex(where: { $0.depth == depth && guardRegions[$0.region] != nil }) {

@@ -140,7 +140,10 @@ extension SummaryEngine {
     func unpinnedView(_ f: Int, _ p: AccessPath, at: Int) -> Origin? {
         guard p.root == .local, p.fields.first == "buf",
               program.functions[f].locals[p.name]?.name == "Py_buffer",
-              let release = index(f).viewReleases[p.name]?.first(where: { $0.op < at }) else { return nil }
+              let release = index(f).viewReleases[p.name]?.first(where: { r in
+                  // a release on a path that then leaves the function (an error exit) ends nothing here
+                  r.op < at && program.functions[f].calls[r.call].mayPrecede(op: at)
+              }) else { return nil }
         if let get = pinCall(f, view: p.name), exporterIsFresh(f, call: get) { return nil }
         return .unpinnedBuffer(f, release.call)
     }

@@ -171,6 +171,15 @@ public struct CallFact: Sendable, Codable {
         public var op: Int32
     }
 
+    /// A call in a block that ends by leaving the function (`{ PyBuffer_Release(&view); return
+    /// NULL; }`, `… goto error; }`): the op index where that block ends. The ops from there on
+    /// are not reached after this call — an error path's cleanup does not end anything for the
+    /// code that follows the block.
+    public var exitBlockEnd: Int32? = nil
+
+    /// Whether op `op` can run after this call (it is not past the end of a leaving block).
+    public func mayPrecede(op: Int) -> Bool { exitBlockEnd.map { op < Int($0) } ?? true }
+
     public func isInterior(_ i: Int) -> Bool { i < 64 && interiorArgs & (1 << UInt64(i)) != 0 }
 }
 

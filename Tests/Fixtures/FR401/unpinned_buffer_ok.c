@@ -1,6 +1,7 @@
 /* Buffer pointers that stay pinned while the GIL is released: the Py_buffer is released only
  * after the region, a helper keeps its views in a holder the caller passes and releases after
- * its call, the region reads a private copy, or the unpinned pointer is used holding the GIL
+ * its call, the view is released early only on error paths that leave the function, the region
+ * reads a private copy, or the unpinned pointer is used holding the GIL
  * (no other thread runs Python code then). Nothing to report. */
 // expect-none
 #include <Python.h>
@@ -100,6 +101,49 @@ sink_write_held(SinkObject *self, PyObject *arg)
     return PyLong_FromLong(n);
 }
 
+/* the view is released early only on paths that leave the function (`return`, `goto`): the
+ * region after them still runs with the view held */
+struct send_ctx {
+    const char *buf;
+    Py_ssize_t len;
+    long result;
+};
+
+static void
+send_ctx_run(SinkObject *self, struct send_ctx *ctx)
+{
+    Py_BEGIN_ALLOW_THREADS
+    ctx->result = sink_send(self->fd, ctx->buf, ctx->len);
+    Py_END_ALLOW_THREADS
+}
+
+static PyObject *
+sink_write_checked(SinkObject *self, PyObject *arg)
+{
+    Py_buffer view;
+    struct send_ctx ctx;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    if (self->fd < 0) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "closed");
+        return NULL;
+    }
+    if (view.len > 4096) {
+        PyBuffer_Release(&view);
+        goto fail;
+    }
+    ctx.buf = view.buf;
+    ctx.len = view.len;
+    send_ctx_run(self, &ctx);
+    PyBuffer_Release(&view);
+    return PyLong_FromLong(ctx.result);
+fail:
+    PyErr_SetString(PyExc_ValueError, "too long");
+    return NULL;
+}
+
 /* a private copy is read in the region */
 static PyObject *
 sink_write_copy(SinkObject *self, PyObject *arg)
@@ -190,6 +234,7 @@ static PyMethodDef sink_methods[] = {
     {"write_pinned", (PyCFunction)sink_write_pinned, METH_O, NULL},
     {"write_held", (PyCFunction)sink_write_held, METH_O, NULL},
     {"write_copy", (PyCFunction)sink_write_copy, METH_O, NULL},
+    {"write_checked", (PyCFunction)sink_write_checked, METH_O, NULL},
     {"first_byte", (PyCFunction)sink_first_byte, METH_O, NULL},
     {NULL, NULL, 0, NULL},
 };
