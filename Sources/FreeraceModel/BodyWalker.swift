@@ -201,7 +201,8 @@ struct BodyWalker {
             for c in tree.children(n) { statement(c) }
             // the calls of a block that leaves the function reach nothing after it (the innermost
             // such block, already marked, is the nearest end)
-            if leavesFunction(n) {
+            // (not the function's own body: leaving at its end is where every path ends)
+            if depth > 1, leavesFunction(n) {
                 let end = Int32(function.ops.count)
                 for k in firstCall..<function.calls.count where function.calls[k].exitBlockEnd == nil {
                     function.calls[k].exitBlockEnd = end

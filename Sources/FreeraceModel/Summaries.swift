@@ -1006,6 +1006,8 @@ public final class SummaryEngine {
                     // a cursor into another field's buffer reads that buffer
                     for (q, b) in interiorOrigins(o, path: p, in: f) where keep(.read, q) { kept.append((q, b)) }
                 }
+                // a copy of a view's data used after the view was released here
+                if let o = unpinnedCopy(f, p, at: i), keep(.read, o) { kept.append((o, nil)) }
                 guard !kept.isEmpty else { continue }
                 let locks = lockKeys(f, regions: regions)
                 let gil = gilState(f, regions: regions)
@@ -1013,11 +1015,6 @@ public final class SummaryEngine {
                     let what = buffer.map { "uses `\(p.text)`, which points into `\($0)`" } ?? "uses `\(p.text)`"
                     add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
                                chain: [Step(function: f, pos: pos, what: what)], source: .access(p)))
-                }
-                // a copy of a view's data used after the view was released here
-                if let o = unpinnedCopy(f, p, at: i) {
-                    add(Effect(kind: .read, origin: o, locks: locks, gil: gil, guards: [],
-                               chain: [Step(function: f, pos: pos, what: "uses `\(p.text)`")], source: .access(p)))
                 }
             case .read(let p, let pos, let regions):
                 guard kinds.contains(.read) || kinds.contains(.frameRead), !helperLoads.contains(i) else { continue }
