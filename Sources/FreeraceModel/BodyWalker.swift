@@ -133,20 +133,9 @@ struct BodyWalker {
         }
     }
 
-    /// Whether a block's last statement leaves the function for good: a `return`, a return-like
-    /// macro, or a `goto` (to the cleanup at its end).
-    func leavesFunction(_ block: Int32) -> Bool {
-        guard let last = tree.children(block).last else { return false }
-        switch tree[last].kind {
-        case .returnStmt, .gotoStmt: return true
-        case .macroStmt: return tree.macroStatement(last)?.role == .returnStatement
-        default: return false
-        }
-    }
-
     /// Whether a branch leaves the function: a `return` (or a return-like macro), alone or last
-    /// in its block.
-    func leaves(_ branch: Int32) -> Bool {
+    /// in its block; with `throughGoto`, also a `goto` (to the cleanup at the function's end).
+    func leaves(_ branch: Int32, throughGoto: Bool = false) -> Bool {
         var last = branch
         if tree[branch].kind == .compound {
             guard let l = tree.children(branch).last else { return false }
@@ -154,6 +143,7 @@ struct BodyWalker {
         }
         switch tree[last].kind {
         case .returnStmt: return true
+        case .gotoStmt: return throughGoto
         case .macroStmt: return tree.macroStatement(last)?.role == .returnStatement
         default: return false
         }
@@ -202,7 +192,7 @@ struct BodyWalker {
             // the calls of a block that leaves the function reach nothing after it (the innermost
             // such block, already marked, is the nearest end)
             // (not the function's own body: leaving at its end is where every path ends)
-            if depth > 1, leavesFunction(n) {
+            if depth > 1, leaves(n, throughGoto: true) {
                 let end = Int32(function.ops.count)
                 for k in firstCall..<function.calls.count where function.calls[k].exitBlockEnd == nil {
                     function.calls[k].exitBlockEnd = end

@@ -81,13 +81,6 @@ public final class RuleContext {
         self.runner = runner
     }
 
-    /// A summary engine of a rule's own (the effects it keeps narrower than a shared engine's),
-    /// computing on this context's threads.
-    public func engine(kinds: Set<EffectKind>, languages: Set<Language>,
-                       keep: @escaping @Sendable (EffectKind, Origin) -> Bool) -> SummaryEngine {
-        engine(SummaryEngine(program: program, kinds: kinds, languages: languages, keep: keep))
-    }
-
     /// An engine of this context, computing on its threads.
     private func engine(_ e: SummaryEngine) -> SummaryEngine {
         e.runner = runner

@@ -138,7 +138,6 @@ public struct SharedMemoryFreedWithoutSync: Rule {
         return findings
     }
 
-
     /// Memory handed to a thread the code starts (`pthread_create(&t, NULL, run, arg)`) and freed
     /// by another context before anything waits for that thread to end (`pthread_join`, a wait on
     /// a condition it signals): the thread may still be running inside it. A Python object handed
