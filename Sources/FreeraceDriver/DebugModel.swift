@@ -32,7 +32,7 @@ public func debugModel(paths: [String], target: AnalysisTarget, function: String
                     }
                 }
                 let s = ctx.lifetimeEngine.summary(fi)
-                for e in s.effects { out += "  effect \(e.kind) \(e.origin) locks=\(e.locks) via \(e.chain.map { ctx.functionName($0) })\n" }
+                for e in s.effects { out += "  effect \(e.kind) \(e.origin) locks=\(e.locks) via \(e.chain.map { ctx.functionName($0) }) at \(e.chain.last.map { "\($0.pos.line): \($0.what)" } ?? "-")\n" }
                 out += "  returns \(s.returns)\n"
                 for e in reads.summary(fi).effects { out += "  read \(e.origin) locks=\(e.locks) gil=\(e.gil) via \(e.chain.map { ctx.functionName($0) })\n" }
             }

@@ -1255,7 +1255,12 @@ public final class SummaryEngine {
                     }
                 }
             case .ret(let v, _):
-                out.returns.formUnion(origins(f, v, at: i))
+                let returned = origins(f, v, at: i)
+                // a new reference (`Py_INCREF(x); return x;`, `return Py_NewRef(x)`) belongs to the
+                // caller: dropping it later drops the caller's own reference, never the one the
+                // field or global keeps, and while the caller holds it no release of that place
+                // frees the object (the load before the incref is this function's read)
+                out.returns.formUnion(returnsNewReference(f, v, at: i) ? returned.filter { !Self.isHeldPlace($0) } : returned)
             }
         }
         out.memberOuts = memberOuts(f)
@@ -1508,6 +1513,40 @@ public final class SummaryEngine {
 
     /// The fields and globals a function stores into itself (not through callees), with the
     /// locks held at the store (the least protected store when there are several).
+    /// Whether `return v` at op `at` hands out a new reference: `return Py_NewRef(x)`, or a
+    /// `Py_INCREF(x)` / `Py_XINCREF(x)` on the same place earlier in the function.
+    func returnsNewReference(_ f: Int, _ v: Value, at: Int) -> Bool {
+        var inner = v
+        while case .cast(_, let i) = inner { inner = i }
+        let fn = program.functions[f]
+        switch inner {
+        case .call(let c):
+            return fn.calls[c].callee.map(Self.newReferenceCalls.contains) ?? false
+        case .path(let p):
+            for op in fn.ops.prefix(at) {
+                guard case .call(let c) = op, let name = fn.calls[c].callee, Self.increfCalls.contains(name),
+                      var a = fn.calls[c].args.first else { continue }
+                while case .cast(_, let i) = a { a = i }
+                if case .path(let q) = a, q.key == p.key { return true }
+            }
+            return false
+        default:
+            return false
+        }
+    }
+
+    static let newReferenceCalls: Set<String> = ["Py_NewRef", "Py_XNewRef"]
+    static let increfCalls: Set<String> = ["Py_INCREF", "Py_XINCREF", "Py_IncRef", "Py_XIncRef"]
+
+    /// A place that holds a reference of its own: a global, a field, a member of a parameter.
+    static func isHeldPlace(_ o: Origin) -> Bool {
+        switch o {
+        case .global, .field: return true
+        case .param(_, let fs): return !fs.isEmpty
+        default: return false
+        }
+    }
+
     func writtenPlaces(_ f: Int) -> [Origin: LockSet] {
         if let w = writtenMemo[f] { return w }
         var out: [Origin: LockSet] = [:]
