@@ -454,7 +454,9 @@ public final class SummaryEngine {
             let idx = index(f)
             let fn = program.functions[f]
             // the longest prefix of the path that was assigned: `args.pattern->node_list` after `args.pattern = pattern`
-            var prefix = idx.localsWithAssignedMembers.contains(p.name) ? p.fields.count : 0
+            // (writing that very member replaces it: the place written is the member, not the
+            // place its old value came from)
+            var prefix = idx.localsWithAssignedMembers.contains(p.name) ? p.fields.count - (forWrite ? 1 : 0) : 0
             var found: (op: Int, value: Value)?
             while prefix > 0 {
                 let key = ([p.name] + p.fields.prefix(prefix)).joined(separator: ".")
