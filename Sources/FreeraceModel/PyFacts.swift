@@ -593,6 +593,8 @@ struct FunctionWalker {
         switch e {
         case .name(let n, let p):
             if n == "None" { return .null }
+            // Cython's null pointer (`self.handle = NULL` after a destructor marks it dead)
+            if n == "NULL", x.language == .cython { return .null }
             if n == "True" || n == "False" { return .literal(n) }
             let path = resolve(n)
             if path.root == .global, x.moduleGlobals.contains(n) {
@@ -722,6 +724,25 @@ struct FunctionWalker {
                             regions: open, guards: [], resultUse: .used)
         function.calls.append(fact)
         function.ops.append(.call(function.calls.count - 1))
+        // Cython calling the C API's lock functions (`PyThread_acquire_lock(self.lock, WAIT_LOCK)`,
+        // `pthread_mutex_lock(&self.mu)`): a mutex held until the matching release, as in C
+        if x.language == .cython, let c = callee, let api = CAPI.lookup(c) {
+            let subject: AccessPath? = api.argument.flatMap { i in
+                guard i < values.count else { return nil }
+                switch values[i].stripped {
+                case .path(let q), .addressOf(let q): return q
+                default: return nil
+                }
+            }
+            if api.effects.contains(.locks) {
+                openRegion(.mutex, at: p, opener: c, subject: subject)
+            } else if api.effects.contains(.unlocks),
+                      let k = open.lastIndex(where: { function.regions[$0].kind == .mutex
+                          && (subject == nil || function.regions[$0].subject?.key == subject?.key) }) {
+                function.regions[open[k]].end = Pos(line: p.line + 1, column: 0)
+                open.remove(at: k)
+            }
+        }
         if let c = callee {
             for (i, v) in values.enumerated() { noteFunctionRef(v, .argument(callee: c, index: i), at: p) }
         }

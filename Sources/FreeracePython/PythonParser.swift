@@ -1052,8 +1052,8 @@ struct PyParser {
             var def: PyExpr?
             if tok.isOp(.assign) {
                 advance()
-                if tok.isOp(.star) && (peek(1).isOp(.comma) || peek(1).isOp(closer)) {
-                    def = .literal("*", here) // Cython .pxd `x=*`
+                if (tok.isOp(.star) || tok.isOp(.question)) && (peek(1).isOp(.comma) || peek(1).isOp(closer)) {
+                    def = .literal(tok.isOp(.star) ? "*" : "?", here) // Cython .pxd `x=*`, `x=?`
                     advance()
                 } else {
                     def = parseTest()

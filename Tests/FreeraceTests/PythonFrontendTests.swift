@@ -638,6 +638,7 @@ private func exprOf(_ s: PyStmt?) -> PyExpr? {
         cdef int fd
         cdef int read(self, char *buf, Py_ssize_t n) except -1
         cpdef object peek(self)
+        cpdef object execute(self, query, params=?)
 
     cdef int helper(int x=*) nogil
     """
@@ -646,7 +647,9 @@ private func exprOf(_ s: PyStmt?) -> PyExpr? {
     // prototypes have no body and are not counted
     #expect(r.functionCount == 0)
     let reader = classDef(r.body.first)
-    #expect(reader.map { stmtKinds($0.body) } == ["declare", "function", "function"])
+    #expect(reader.map { stmtKinds($0.body) } == ["declare", "function", "function", "function"])
+    #expect(function(reader?.body[3])?.params.last?.defaultValue.map(render) == "?")
+    #expect(r.diagnostics.isEmpty, "\(r.diagnostics)")
     let read = function(reader?.body[1])
     #expect(read?.body.isEmpty == true)
     #expect(read?.params.map(\.name) == ["self", "buf", "n"])
